@@ -1,0 +1,44 @@
+# fairify: two commands on a fresh machine with only Python 3.
+#   make demo   set up, then convert -> validate -> load -> query on the bundled sample data
+#   make test   set up, then lint and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO := examples/demo
+DEMO_OUT := $(DEMO)/out
+export FAIRIFY_SECRET_FILE ?= $(DEMO)/station.key
+
+.PHONY: demo test test-fast lint format setup clean bench
+
+$(BIN)/fairify: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,excel]'
+	touch $(BIN)/fairify
+
+setup: $(BIN)/fairify
+
+lint: setup
+	$(BIN)/ruff check fairify tests benchmarks ontologies
+	$(BIN)/ruff format --check fairify tests benchmarks ontologies
+
+format: setup
+	$(BIN)/ruff check --fix fairify tests benchmarks ontologies
+	$(BIN)/ruff format fairify tests benchmarks ontologies
+
+test: setup lint
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+demo: setup
+	@mkdir -p $(DEMO_OUT)
+	@rm -rf $(DEMO_OUT)/store
+	$(BIN)/fairify convert mappings/hn_clinical.yarrrml.yml -o $(DEMO_OUT)/clinical.nq || [ $$? -eq 1 ]
+	$(BIN)/fairify validate $(DEMO_OUT)/clinical.nq --shapes shapes/hn_clinical.ttl || [ $$? -eq 1 ]
+	$(BIN)/fairify load $(DEMO_OUT)/clinical.nq --store $(DEMO_OUT)/store
+	$(BIN)/fairify query cohort_by_stage --store $(DEMO_OUT)/store
+
+clean:
+	rm -rf $(DEMO_OUT) .pytest_cache .ruff_cache

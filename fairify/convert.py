@@ -1,0 +1,114 @@
+"""``fairify.convert``: a mapping and its sources to an RDF file or an Oxigraph store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fairify.engine.engine import Engine, IssueSummary, Options
+from fairify.engine.sinks import FileSink, StoreSink, output_format
+from fairify.errors import UsageError
+from fairify.mapping import load_mapping
+from fairify.mapping.model import Mapping
+from fairify.provenance import RunRecord, now
+from fairify.pseudonym import load_secret
+
+
+@dataclass
+class ConversionResult:
+    output: Path | None
+    store: Path | None
+    provenance: Path | None
+    quads: int
+    records: dict[str, int]
+    issues: list[IssueSummary] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def issue_count(self) -> int:
+        return sum(i.count for i in self.issues)
+
+
+def provenance_path(output: Path) -> Path:
+    """``out/clinical.nq`` -> ``out/clinical.prov.nq``: the run record and row links beside the output."""
+    name = output.name.split(".")[0] if "." in output.name else output.name
+    return output.with_name(f"{name}.prov.nq")
+
+
+def convert(
+    mapping: str | Path | Mapping,
+    output: str | Path | None = None,
+    *,
+    store: str | Path | None = None,
+    base_iri: str | None = None,
+    database: str | None = None,
+    secret: bytes | None = None,
+    secret_file: str | Path | None = None,
+    on_error: str = "report",
+    provenance: bool = True,
+    chunk_rows: int = 100_000,
+    progress: Callable[[str, int], None] | None = None,
+) -> ConversionResult:
+    """Run ``mapping`` over its sources, writing ``output`` (.nt/.nq/.ttl/.trig) or loading ``store``.
+
+    Data problems are collected in the result (``on_error='report'``), drop their rows
+    (``'skip-row'``) or stop the run with a ``DataError`` (``'fail'``); nothing is written on failure.
+    """
+    if (output is None) == (store is None):
+        raise UsageError("give exactly one of an output file (-o) or a store (--store)")
+    m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping, base_iri=base_iri)
+    if secret is None:
+        secret = load_secret(secret_file)
+    options = Options(
+        base_iri=base_iri,
+        secret=secret,
+        on_error=on_error,
+        database=database,
+        chunk_rows=chunk_rows,
+        row_provenance=provenance,
+    )
+    engine = Engine(m, options, progress=progress)
+    out_path = Path(output) if output is not None else None
+    if out_path is not None:
+        output_format(out_path)
+        sink: FileSink | StoreSink = FileSink(out_path)
+        prov_path = provenance_path(out_path) if provenance else None
+    else:
+        sink = StoreSink(Path(store))  # type: ignore[arg-type]
+        prov_path = None
+    prov_sink: FileSink | StoreSink | None = None
+    if provenance:
+        prov_sink = FileSink(prov_path, "nq") if prov_path else sink
+    started = now()
+    try:
+        stats = engine.run(sink, prov_sink)
+        record = RunRecord(
+            mapping=Path(m.path) if m.path else Path("."),
+            started=started,
+            ended=now(),
+            sources=stats.records,
+            outputs=[str(out_path or store)],
+            quads=stats.quads,
+            issues=stats.issue_count,
+            options={"on_error": on_error, **({"base_iri": base_iri} if base_iri else {})},
+        )
+        if prov_sink is not None:
+            prov_sink.write_bytes(record.nquads())
+            if prov_sink is not sink:
+                prov_sink.commit()
+        sink.commit()
+    except BaseException:
+        sink.abort()
+        if prov_sink is not None and prov_sink is not sink:
+            prov_sink.abort()
+        raise
+    return ConversionResult(
+        output=out_path,
+        store=Path(store) if store is not None else None,
+        provenance=prov_path,
+        quads=stats.quads,
+        records=stats.records,
+        issues=list(stats.issues.values()),
+        seconds=(record.ended - started).total_seconds(),
+    )

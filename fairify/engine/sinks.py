@@ -1,0 +1,188 @@
+"""Where quads go: files written atomically, or an Oxigraph store.
+
+The engine hands over N-Quads lines (each ``... .\\n``) as Arrow string arrays; a sink writes the
+array's data buffer in one call. Files are written to a temporary name in the target folder
+and renamed on success, so a failed or interrupted run never leaves a half-written output.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyoxigraph as ox
+
+from fairify.errors import UsageError
+
+FORMATS = {
+    ".nt": "nt",
+    ".nq": "nq",
+    ".ttl": "ttl",
+    ".trig": "trig",
+}
+
+
+def output_format(path: Path) -> str:
+    suffixes = path.name.lower().split(".")
+    ext = "." + suffixes[-1] if len(suffixes) > 1 else ""
+    if ext not in FORMATS:
+        raise UsageError(
+            f"cannot tell the RDF format of {path.name}", hint="name the output .nt, .nq, .ttl or .trig"
+        )
+    return FORMATS[ext]
+
+
+def write_lines(f: BinaryIO, lines: pa.Array) -> int:
+    """Write a string array's values back to back, straight from its data buffer."""
+    if isinstance(lines, pa.ChunkedArray):
+        return sum(write_lines(f, c) for c in lines.chunks)
+    if lines.null_count:
+        lines = lines.drop_null()
+    n = len(lines)
+    if n == 0:
+        return 0
+    if pa.types.is_large_string(lines.type):
+        lines = lines.cast(pa.string()) if lines.nbytes < 2**31 - 1 else lines
+    offset_type = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    _, offsets_buf, data_buf = lines.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=offset_type)[lines.offset : lines.offset + n + 1]
+    f.write(memoryview(data_buf)[int(offsets[0]) : int(offsets[-1])])
+    return n
+
+
+class AtomicFile:
+    """A file that appears under its name only when ``commit`` is called."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        self.tmp = Path(tmp)
+        self.file: BinaryIO = os.fdopen(fd, "wb", buffering=1 << 20)
+
+    def commit(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class FileSink:
+    """N-Triples/N-Quads written as they come; Turtle/TriG converted by Oxigraph at the end."""
+
+    def __init__(self, path: Path, fmt: str | None = None):
+        self.path = Path(path)
+        self.format = fmt or output_format(self.path)
+        self.count = 0
+        if self.format in ("nt", "nq"):
+            self._out = AtomicFile(self.path)
+        else:
+            self._out = AtomicFile(self.path.with_name(self.path.name + ".nq"))
+
+    @property
+    def allows_named_graphs(self) -> bool:
+        return self.format in ("nq", "trig")
+
+    def write(self, lines: pa.Array) -> None:
+        self.count += write_lines(self._out.file, lines)
+
+    def write_bytes(self, data: bytes) -> None:
+        self._out.file.write(data)
+
+    def commit(self) -> None:
+        if self.format in ("nt", "nq"):
+            self._out.commit()
+            return
+        self._out.file.flush()
+        self._out.file.close()
+        final = AtomicFile(self.path)
+        try:
+            target = ox.RdfFormat.TURTLE if self.format == "ttl" else ox.RdfFormat.TRIG
+            quads = ox.parse(path=str(self._out.tmp), format=ox.RdfFormat.N_QUADS)
+            ox.serialize(quads, final.file, target)
+            final.commit()
+        except BaseException:
+            final.abort()
+            raise
+        finally:
+            self._out.abort()
+
+    def abort(self) -> None:
+        self._out.abort()
+
+
+class StoreSink:
+    """Quads gathered in a temporary N-Quads file, bulk-loaded into the store on commit.
+
+    Loading only after the conversion succeeded keeps the store unchanged by a failed run.
+    """
+
+    allows_named_graphs = True
+
+    def __init__(self, store_path: Path):
+        self.store_path = Path(store_path)
+        self.count = 0
+        self.store_path.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".fairify-load.", suffix=".nq", dir=self.store_path.parent)
+        self.tmp = Path(tmp)
+        self.file: BinaryIO = os.fdopen(fd, "wb", buffering=1 << 20)
+
+    def write(self, lines: pa.Array) -> None:
+        self.count += write_lines(self.file, lines)
+
+    def write_bytes(self, data: bytes) -> None:
+        self.file.write(data)
+
+    def commit(self) -> None:
+        self.file.close()
+        try:
+            store = ox.Store(str(self.store_path))
+            store.bulk_load(path=str(self.tmp), format=ox.RdfFormat.N_QUADS)
+            store.optimize()
+            store.flush()
+            del store
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class MemorySink:
+    """Lines kept in memory (tests, small conversions, validation of a fresh conversion)."""
+
+    allows_named_graphs = True
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.count = 0
+
+    def write(self, lines: pa.Array) -> None:
+        import io
+
+        buf = io.BytesIO()
+        self.count += write_lines(buf, lines)
+        self.parts.append(buf.getvalue())
+
+    def write_bytes(self, data: bytes) -> None:
+        self.parts.append(data)
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+    def commit(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.parts.clear()
