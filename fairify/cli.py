@@ -16,9 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from fairify.errors import FairifyError
 
@@ -205,6 +207,143 @@ def mapping_init(
     _say(f"wrote {draft.mapping} ({len(draft.columns)} columns)")
     for path in draft.value_maps:
         _say(f"value map to fill in: {path}")
+
+
+@app.command()
+@_errors
+def validate(
+    data: Annotated[Path, typer.Argument(help="RDF file to check (.nt, .nq, .ttl, .trig).")],
+    shapes: Annotated[Path, typer.Option("--shapes", "-s", help="SHACL shapes file or folder.")] = Path(
+        "shapes"
+    ),
+    examples: Annotated[int, typer.Option("--examples", help="Examples to list per kind of problem.")] = 3,
+) -> None:
+    """Check a graph against SHACL shapes; exit 1 if it does not conform."""
+    from fairify.validate import validate as run
+
+    report = run(data, shapes)
+    if report.conforms:
+        _say(f"{data}: conforms to {shapes}")
+        return
+    groups: dict[tuple[str, str, str], list] = {}
+    for r in report.results:
+        groups.setdefault((r.severity, r.message, r.path or ""), []).append(r)
+    table = Table(title=f"{data}: {len(report.results)} SHACL result(s)", show_lines=False)
+    for col in ("severity", "count", "path", "message", "examples (source row)"):
+        table.add_column(col)
+    for (sev, msg, path), rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        ex = "; ".join(
+            (r.sources[0] if r.sources else r.focus) + (f" = {r.value}" if r.value else "")
+            for r in rs[:examples]
+        )
+        table.add_row(sev, str(len(rs)), _short(path), msg, ex)
+    out.print(table)
+    if report.violations:
+        raise typer.Exit(EXIT_NONCONFORMING)
+
+
+@app.command()
+@_errors
+def load(
+    files: Annotated[list[Path], typer.Argument(help="RDF files to load (.nt, .nq, .ttl, .trig).")],
+    store: Annotated[Path, typer.Option("--store", help="Oxigraph store folder (created if missing).")],
+) -> None:
+    """Load RDF files into the station's Oxigraph store."""
+    from fairify.store import load as run
+
+    result = run(list(files), store)
+    _say(f"loaded {len(result.files)} file(s) into {store}: +{result.quads:,} quads")
+
+
+@app.command()
+@_errors
+def query(
+    name: Annotated[str | None, typer.Argument(help="Template name in queries/ ('list' lists them).")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Oxigraph store folder.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Template parameter NAME=VALUE.")
+    ] = None,
+    sparql: Annotated[
+        str | None, typer.Option("--sparql", help="Run this SPARQL SELECT instead of a template.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write .csv, .parquet or .json.")
+    ] = None,
+    queries: Annotated[Path | None, typer.Option("--queries", help="Folder of templates.")] = None,
+) -> None:
+    """Run a SPARQL template (or --sparql) on the store and show or save the typed table."""
+    from fairify import query as q
+    from fairify.store import open_store
+
+    if name == "list" or (name is None and sparql is None):
+        table = Table(title="query templates")
+        for col in ("name", "parameters", "description"):
+            table.add_column(col)
+        for t in q.list_templates(queries):
+            params = ", ".join(
+                f"{p.name}:{p.kind}" + (f"={p.default}" if p.default is not None else "")
+                for p in t.params.values()
+            )
+            table.add_row(t.name, params, t.description)
+        out.print(table)
+        return
+    if store is None:
+        _fail("give --store with the Oxigraph store to query", EXIT_USAGE)
+    params = dict(_split_param(p) for p in (param or []))
+    if sparql is not None:
+        df = q.run_sparql(open_store(store), sparql)
+    else:
+        df = q.query(name, store, queries=queries, **params)  # type: ignore[arg-type]
+    if output is not None:
+        _write_frame(df, output)
+        _say(f"{len(df):,} rows -> {output}")
+        return
+    table = Table(title=f"{name or 'query'}: {len(df):,} rows")
+    for col in df.columns:
+        table.add_column(
+            f"{col}\n[{df[col].dtype}]", justify="right" if df[col].dtype.kind in "iuf" else "left"
+        )
+    for row in df.head(50).itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else _short(str(v)) for v in row))
+    out.print(table)
+
+
+def _split_param(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        _fail(f"--param {text!r}: expected NAME=VALUE", EXIT_USAGE)
+    k, v = text.split("=", 1)
+    return k.strip(), v
+
+
+def _short(iri: str) -> str:
+    for ns, prefix in (
+        ("http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl#", "ncit:"),
+        ("http://www.cancerdata.org/roo/", "roo:"),
+        ("http://www.w3.org/2001/XMLSchema#", "xsd:"),
+    ):
+        if iri.startswith(ns):
+            return prefix + iri[len(ns) :]
+    return iri
+
+
+def _write_frame(df: pd.DataFrame, path: Path) -> None:
+    from fairify.engine.sinks import AtomicFile
+
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".json"):
+        _fail(f"cannot write {path.name}: use .csv, .parquet or .json", EXIT_USAGE)
+    f = AtomicFile(path)
+    try:
+        if suffix == ".csv":
+            df.to_csv(f.file, index=False)
+        elif suffix == ".parquet":
+            df.to_parquet(f.file, index=False)
+        else:
+            f.file.write(df.to_json(orient="records", date_format="iso").encode())
+        f.commit()
+    except BaseException:
+        f.abort()
+        raise
 
 
 @app.command("demo-data")

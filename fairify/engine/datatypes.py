@@ -70,12 +70,25 @@ def invalid_mask(values: pa.Array, datatype: str) -> pa.Array | None:
     return pc.fill_null(pc.invert(ok), False)
 
 
+def strict_strptime(values: pa.Array, fmt: str) -> pa.Array:
+    """``strptime`` that refuses dates it would roll over (Arrow reads 2019-02-31 as 2019-03-03).
+
+    A parsed value counts only if formatting it back gives the input, up to leading zeros.
+    """
+    parsed = pc.strptime(values, fmt, "s", error_is_null=True)
+    back = pc.strftime(parsed, fmt)
+    same = pc.equal(_strip_zeros(back), _strip_zeros(pc.utf8_trim_whitespace(values)))
+    return pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type))
+
+
+def _strip_zeros(values: pa.Array) -> pa.Array:
+    return pc.utf8_lower(pc.replace_substring_regex(values, r"\b0+([0-9])", r"\1"))
+
+
 def _real_calendar_date(values: pa.Array) -> pa.Array:
     """The regex accepts 2019-02-31; a strict parse of the date part rejects it."""
     head = pc.utf8_slice_codeunits(values, 0, 10)
     looks = pc.match_substring_regex(head, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-    parsed = pc.strptime(
-        pc.if_else(looks, head, pa.scalar(None, pa.string())), "%Y-%m-%d", "s", error_is_null=True
-    )
+    parsed = strict_strptime(pc.if_else(looks, head, pa.scalar(None, pa.string())), "%Y-%m-%d")
     # Years outside 0000-9999 are not checked here.
     return pc.or_(pc.invert(pc.fill_null(looks, False)), pc.is_valid(parsed))

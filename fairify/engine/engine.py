@@ -24,6 +24,7 @@ from fairify.engine import terms as T
 from fairify.engine.columns import expand, is_list, regroup
 from fairify.engine.datatypes import describe, invalid_mask
 from fairify.errors import DataError, Location, MappingError, UsageError
+from fairify.mapping.langtag import PATTERN as LANG_PATTERN
 from fairify.mapping.model import (
     DEFAULT_GRAPH,
     RDF,
@@ -289,6 +290,9 @@ class Engine:
         e = tm.expression
         tt = tm.term_type
         if isinstance(e, Constant):
+            if e.kind == "blank" and not e.value:  # rml:BlankNode with no expression: one per record
+                rows = pc.cast(state.chunk.rows, pa.string())
+                return pc.binary_join_element_wise("_:", self._prefix[owner.id], "r", rows, "")
             return self._constant_term(e, tm, owner)
         if tt.is_iri:
             encode = None
@@ -298,7 +302,10 @@ class Engine:
             return _map_values(vals, lambda a: self._iris(a, tm, owner, state))
         if tt is TermType.BLANK_NODE:
             vals, _ = self.values(tm, owner, state)
-            return _map_values(vals, lambda a: T.blank_terms(a, self._prefix[owner.id]))
+            if isinstance(e, Constant) or vals is None:
+                return vals
+            # Same value, same blank node, across the whole mapping (as the RML test cases expect).
+            return _map_values(vals, lambda a: T.blank_terms(a, "b"))
         vals, natural = self.values(tm, owner, state)
         return self._literals(vals, natural, tm, owner, state)
 
@@ -346,9 +353,7 @@ class Engine:
         if tm.language_map is not None:
             lang_vals, _ = self.values(tm.language_map, owner, state)
             language = T.repeat(lang_vals, n) if isinstance(lang_vals, str) else lang_vals
-            bad = pc.invert(
-                pc.fill_null(pc.match_substring_regex(language, r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"), True)
-            )
+            bad = pc.invert(pc.fill_null(pc.match_substring_regex(language, LANG_PATTERN), True))
             if pc.any(bad).as_py():
                 self._report(state, bad, None, "not a valid language tag", _field(tm.language_map), language)
                 language = pc.if_else(bad, pa.scalar(None, pa.string()), language)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fairify.engine.datatypes import strict_strptime
 from fairify.errors import Location, MappingError, UnsupportedFeatureError, UsageError
 from fairify.mapping.model import FAIRIFY_FN, Constant, FunctionCall
 from fairify.pseudonym import HOW_TO, pseudonymise
@@ -111,7 +112,7 @@ def _parse_date(ctx: Context, consts: dict[str, str], origin: str) -> Impl:
         values = pc.utf8_trim_whitespace(_blank_to_null(args[FAIRIFY_FN + "value"]))
         parsed = None
         for fmt in formats:
-            attempt = pc.strptime(values, fmt, "s", error_is_null=True)
+            attempt = strict_strptime(values, fmt)
             parsed = attempt if parsed is None else pc.coalesce(parsed, attempt)
         out = pc.strftime(parsed, "%Y-%m-%d")
         bad = pc.and_(pc.is_valid(values), pc.is_null(parsed))

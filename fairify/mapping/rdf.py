@@ -19,6 +19,7 @@ from rdflib.namespace import RDF as RDFNS
 from rdflib.term import Node
 
 from fairify.errors import Location, MappingError, UnsupportedFeatureError
+from fairify.mapping.langtag import is_language_tag
 from fairify.mapping.model import (
     RML,
     Constant,
@@ -61,7 +62,6 @@ _RENAMES = {
 }
 _KEEP_R2RML = {"tableName", "sqlQuery", "sqlVersion"}
 
-_LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 
 # Properties RML-Core, RML-IO and RML-FNML define, for "did you mean" on a typo.
 _KNOWN = {
@@ -558,7 +558,7 @@ class _Reader:
         language = self.one(node, "language", el)
         dt_map = self.one(node, "datatypeMap", el)
         lang_map = self.one(node, "languageMap", el)
-        if language is not None and not _LANG_TAG.match(str(language)):
+        if language is not None and not is_language_tag(str(language)):
             raise self.err(
                 f"invalid language tag {str(language)!r}", el, hint="use a BCP 47 tag such as 'en' or 'nl-BE'"
             )
