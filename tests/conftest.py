@@ -29,7 +29,7 @@ def conformance():
     return record
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _results:
         return
     terminalreporter.section("conformance")

@@ -1,0 +1,296 @@
+"""JSON (and JSON Lines) sources addressed with JSONPath.
+
+The iterator selects the records; each reference is a JSONPath relative to a record. JSON is
+schemaless, so a missing key is no value rather than an error, and a reference that hits an array
+gives one value per element (a ``list<string>`` column when some record has several). Natural
+datatypes follow RML's JSON table: numbers without fraction → xsd:integer, numbers with a fraction
+or exponent → xsd:double (keeping the JSON lexical form), booleans → xsd:boolean, strings plain.
+
+Simple paths (``$.a.b``, ``name``, ``$['Country Code']``, ``$.items[*].x``, ``[0]``) are evaluated
+directly, which is many times faster than jsonpath-ng; anything else (filters, ``..``, slices)
+goes to ``jsonpath_ng.ext``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fairify.errors import Location, MappingError, SourceError
+from fairify.mapping.model import LogicalSource
+from fairify.sources._common import (
+    XSD_BOOLEAN,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+    Chunk,
+    ReaderBase,
+    codec_name,
+    missing_reference_error,
+    multi_valued_columns,
+    row_numbers,
+    unique,
+)
+from fairify.sources._stream import Opener, option
+
+Evaluator = Callable[[Any], list[Any]]
+
+
+class JsonNumber(str):
+    """A JSON number with a fraction or exponent, kept as written (``1.50`` stays ``1.50``)."""
+
+
+def _constant(name: str) -> JsonNumber:
+    return JsonNumber({"NaN": "NaN", "Infinity": "INF", "-Infinity": "-INF"}[name])
+
+
+class JsonReader(ReaderBase):
+    def __init__(self, source: LogicalSource, references: Sequence[str], *, path: Path, chunk_rows: int):
+        self.location = str(path)
+        self._refs = unique(references)
+        self._chunk_rows = chunk_rows
+        self._nulls = set(source.nulls)
+        self._encoding = source.encoding
+        self._opener = Opener(path, source.compression, option(source.options, "member"))
+        self._lines = self._opener.inner_name.lower().endswith((".jsonl", ".ndjson"))
+        self.iterator = source.iterator or "$"
+        self._iterate = _compile(self.iterator, what="iterator")
+        self._evaluators = [_compile(ref, what="reference") for ref in self._refs]
+        self._document = None if self._lines else self._load()
+        self._matched: set[str] = set()
+        self._keys: dict[str, None] = {}  # keys seen in records, for hints
+
+    def _load(self) -> Any:
+        stream = self._opener.open()
+        try:
+            data = bytes(stream.read())
+        except (OSError, EOFError) as e:
+            raise SourceError(f"cannot read the file: {e}", Location(file=self.location)) from e
+        finally:
+            stream.close()
+        if not data.strip():
+            raise SourceError("the file is empty; expected a JSON document", Location(file=self.location))
+        return self._parse(data, line=None)
+
+    def _parse(self, data: bytes, line: int | None) -> Any:
+        try:
+            if self._encoding:
+                text = data.decode(codec_name(self._encoding, self.location))
+            else:
+                text = data.decode(json.detect_encoding(data))
+            return json.loads(text.lstrip("\ufeff"), parse_float=JsonNumber, parse_constant=_constant)
+        except json.JSONDecodeError as e:
+            where = Location(file=self.location, line=e.lineno if line is None else line, column=e.colno)
+            raise SourceError(f"not valid JSON: {e.msg}", where) from None
+        except UnicodeDecodeError as e:
+            raise SourceError(
+                f"cannot decode the file: {e}",
+                Location(file=self.location, line=line),
+                hint="JSON is UTF-8; set the source's encoding if this file is not",
+            ) from None
+
+    def _documents(self) -> Iterator[Any]:
+        if not self._lines:
+            yield self._document
+            return
+        stream = self._opener.open()
+        try:
+            for number, raw in enumerate(_lines(stream), start=1):
+                if raw.strip():
+                    yield self._parse(raw, line=number)
+        finally:
+            stream.close()
+
+    def __iter__(self) -> Iterator[Chunk]:
+        record = 0
+        batch: list[Any] = []
+        for document in self._documents():
+            for item in self._iterate(document):
+                batch.append(item)
+                if len(batch) >= self._chunk_rows:
+                    yield self._chunk(batch, record + 1)
+                    record += len(batch)
+                    batch = []
+        if batch:
+            yield self._chunk(batch, record + 1)
+
+    def _chunk(self, items: list[Any], first: int) -> Chunk:
+        columns = {}
+        datatypes = {}
+        if len(self._keys) < 1000:
+            for item in items[:100]:
+                if isinstance(item, dict):
+                    self._keys.update(dict.fromkeys(item))
+        for ref, evaluate in zip(self._refs, self._evaluators, strict=True):
+            values: list[list[str]] = []
+            types: list[list[str | None]] = []
+            for item in items:
+                vs: list[str] = []
+                ts: list[str | None] = []
+                for found in evaluate(item):
+                    _collect(found, vs, ts)
+                if self._nulls and any(v in self._nulls for v in vs):
+                    keep = [i for i, v in enumerate(vs) if v not in self._nulls]
+                    vs, ts = [vs[i] for i in keep], [ts[i] for i in keep]
+                values.append(vs)
+                types.append(ts)
+                if vs:
+                    self._matched.add(ref)
+            columns[ref], datatype = multi_valued_columns(values, types)
+            if datatype is not None:
+                datatypes[ref] = datatype
+        return Chunk(columns=columns, datatypes=datatypes, rows=row_numbers(first, len(items)))
+
+    def unmatched_references(self) -> list[MappingError]:
+        """After iterating: the references that gave no value for any record, as errors to raise
+        or report. JSON is schemaless, so the reader itself does not treat this as an error, but
+        a reference that matches nothing anywhere is usually a typo (the RML test suite expects an
+        error for it); each error's hint names the nearest keys the records have."""
+        keys = [str(k) for k in self._keys]
+        return [
+            missing_reference_error(ref, keys, location=self.location, what="key", lookup=ref.lstrip("$.@"))
+            for ref in self._refs
+            if ref not in self._matched
+        ]
+
+    def close(self) -> None:
+        self._document = None
+
+
+def _lines(stream: Any) -> Iterator[bytes]:
+    pending = b""
+    while True:
+        block = bytes(stream.read(1 << 20))
+        if not block:
+            break
+        pending += block
+        *complete, pending = pending.split(b"\n")
+        yield from complete
+    if pending:
+        yield pending
+
+
+def _collect(value: Any, values: list[str], types: list[str | None]) -> None:
+    """Append the lexical value(s) of one JSON value: arrays give one value per element."""
+    if value is None:
+        return
+    if isinstance(value, list):
+        for element in value:
+            _collect(element, values, types)
+        return
+    if isinstance(value, bool):
+        values.append("true" if value else "false")
+        types.append(XSD_BOOLEAN)
+    elif isinstance(value, JsonNumber):
+        values.append(str.__str__(value))
+        types.append(XSD_DOUBLE)
+    elif isinstance(value, int):
+        values.append(str(value))
+        types.append(XSD_INTEGER)
+    elif isinstance(value, str):
+        values.append(value)
+        types.append(None)
+    elif isinstance(value, dict):
+        values.append(_dump(value))
+        types.append(None)
+    else:  # pragma: no cover - json.loads makes nothing else
+        values.append(str(value))
+        types.append(None)
+
+
+def _dump(value: Any) -> str:
+    """Compact JSON text of an object a reference selected (numbers as they were written)."""
+    if isinstance(value, dict):
+        return (
+            "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _dump(v) for k, v in value.items()) + "}"
+        )
+    if isinstance(value, list):
+        return "[" + ",".join(_dump(v) for v in value) + "]"
+    if isinstance(value, JsonNumber):
+        return str.__str__(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSONPath
+
+_SEGMENT = re.compile(
+    r"""\.(?P<name>[^.\[\]'"*()?@$,:]+)
+      | (?P<dotstar>\.\*)
+      | \[\s*(?P<index>-?\d+)\s*\]
+      | (?P<star>\[\s*\*\s*\])
+      | \[\s*'(?P<sq>(?:[^'\\]|\\.)*)'\s*\]
+      | \[\s*"(?P<dq>(?:[^"\\]|\\.)*)"\s*\]""",
+    re.VERBOSE,
+)
+
+
+def _simple_steps(path: str) -> list[tuple[str, Any]] | None:
+    """The steps of a plain path, or None when it needs a real JSONPath engine."""
+    text = path.strip()
+    if text[:1] in ("$", "@"):
+        text = text[1:]
+    elif text and text[0] not in ".[":
+        text = "." + text
+    steps: list[tuple[str, Any]] = []
+    pos = 0
+    while pos < len(text):
+        m = _SEGMENT.match(text, pos)
+        if m is None:
+            return None
+        if m.group("name") is not None:
+            steps.append(("key", m.group("name")))
+        elif m.group("index") is not None:
+            steps.append(("index", int(m.group("index"))))
+        elif m.group("dotstar") or m.group("star"):
+            steps.append(("all", None))
+        else:
+            quoted = m.group("sq") if m.group("sq") is not None else m.group("dq")
+            steps.append(("key", re.sub(r"\\(.)", r"\1", quoted)))
+        pos = m.end()
+    return steps
+
+
+def _walk(steps: list[tuple[str, Any]]) -> Evaluator:
+    def evaluate(item: Any) -> list[Any]:
+        current = [item]
+        for kind, arg in steps:
+            found: list[Any] = []
+            for value in current:
+                if kind == "key":
+                    if isinstance(value, dict) and arg in value:
+                        found.append(value[arg])
+                elif kind == "index":
+                    if isinstance(value, list) and -len(value) <= arg < len(value):
+                        found.append(value[arg])
+                elif isinstance(value, list):
+                    found.extend(value)
+                elif isinstance(value, dict):
+                    found.extend(value.values())
+            current = found
+            if not current:
+                break
+        return current
+
+    return evaluate
+
+
+@lru_cache(maxsize=512)
+def _compile(path: str, what: str) -> Evaluator:
+    steps = _simple_steps(path)
+    if steps is not None:
+        return _walk(steps)
+    try:
+        from jsonpath_ng.ext import parse
+
+        expression = parse(path)
+    except Exception as e:  # jsonpath-ng raises plain Exceptions for syntax errors
+        raise MappingError(f"invalid JSONPath {what} {path!r}: {e}", Location(field=path)) from None
+
+    def evaluate(item: Any) -> list[Any]:
+        return [match.value for match in expression.find(item)]
+
+    return evaluate
