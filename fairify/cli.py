@@ -9,6 +9,7 @@ Exit codes (also in the README):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -228,16 +229,14 @@ def validate(
     groups: dict[tuple[str, str, str], list] = {}
     for r in report.results:
         groups.setdefault((r.severity, r.message, r.path or ""), []).append(r)
-    table = Table(title=f"{data}: {len(report.results)} SHACL result(s)", show_lines=False)
-    for col in ("severity", "count", "path", "message", "examples (source row)"):
-        table.add_column(col)
-    for (sev, msg, path), rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        ex = "; ".join(
-            (r.sources[0] if r.sources else r.focus) + (f" = {r.value}" if r.value else "")
-            for r in rs[:examples]
-        )
-        table.add_row(sev, str(len(rs)), _short(path), msg, ex)
-    out.print(table)
+    out.print(f"{data}: {len(report.results)} SHACL result(s) in {len(groups)} group(s)", markup=False)
+    for (sev, msg, path), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1])):
+        out.print(f"{sev} x{len(rs)}  {_short(path)}  {msg}", markup=False)
+        for r in rs[:examples]:
+            where = "; ".join(_source_ref(s) for s in r.sources) or _short(r.focus)
+            out.print(f"    {where}" + (f": {r.value}" if r.value is not None else ""), markup=False)
+        if len(rs) > examples:
+            out.print(f"    ... and {len(rs) - examples} more", markup=False)
     if report.violations:
         raise typer.Exit(EXIT_NONCONFORMING)
 
@@ -324,6 +323,20 @@ def _short(iri: str) -> str:
         if iri.startswith(ns):
             return prefix + iri[len(ns) :]
     return iri
+
+
+def _source_ref(iri: str) -> str:
+    """``file:///.../clinical.csv#row=12`` -> ``clinical.csv row 12`` (relative to the current folder)."""
+    from urllib.parse import unquote, urlparse
+
+    u = urlparse(iri)
+    if u.scheme != "file":
+        return iri
+    path = Path(unquote(u.path))
+    with contextlib.suppress(ValueError):
+        path = path.relative_to(Path.cwd())
+    frag = u.fragment.replace("row=", "row ").replace("tag=", "tag ")
+    return f"{path} {frag}".strip()
 
 
 def _write_frame(df: pd.DataFrame, path: Path) -> None:

@@ -2,8 +2,10 @@
 
 A template is a ``.rq`` file whose ``#+`` comment lines hold a YAML header (the decorator style
 grlc made common): a description, its parameters with their kind and default, and the type of
-each result column. Parameters are bound as RDF terms (Oxigraph substitutions), never pasted
-into the query text.
+each result column. Parameters are bound as RDF terms, never pasted into the query text: locally
+by Oxigraph's substitutions, which follow SPARQL SEP-0007 and so require every parameter
+variable to be in the SELECT projection (in an aggregate query, in its GROUP BY too). Parameter
+columns are dropped from the result.
 """
 
 from __future__ import annotations
@@ -183,6 +185,8 @@ def run_sparql(
         results = store.query(sparql, substitutions=subs)
     except SyntaxError as exc:
         raise UsageError(f"invalid SPARQL: {exc}") from exc
+    except RuntimeError as exc:  # e.g. a substituted variable that the query does not project
+        raise UsageError(f"the query cannot run: {exc}") from exc
     if not isinstance(results, ox.QuerySolutions):
         raise UsageError("only SELECT queries return tables")
     names = [v.value for v in results.variables]
@@ -236,4 +240,8 @@ def query(
         else find_template(name_or_template, queries)
     )
     subs = bind(t, params)
-    return run_sparql(open_store(store), t.sparql, subs, t.columns)
+    try:
+        df = run_sparql(open_store(store), t.sparql, subs, t.columns)
+    except UsageError as exc:
+        raise UsageError(f"template {t.name} ({t.path}): {exc.message}") from exc
+    return df.drop(columns=[c for c in df.columns if c in t.params])

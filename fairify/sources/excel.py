@@ -70,7 +70,9 @@ class ExcelReader(ReaderBase):
                 f"the workbook has no sheet {sheet_name!r}; it has {names}", Location(file=self.location)
             )
         self.sheet = sheet.title
-        self._rows = enumerate(sheet.iter_rows(), start=1)
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()  # exporters often write a wrong <dimension>; read every row
+        self._rows = _numbered(sheet.iter_rows())
         self.header, self._header_row = self._read_header()
         check_duplicate_names(self.header, location=self._where())
         check_references(self._refs, self.header, location=self._where())
@@ -131,6 +133,17 @@ class ExcelReader(ReaderBase):
 
     def close(self) -> None:
         self._book.close()
+
+
+def _numbered(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Rows with their Excel row numbers (openpyxl yields empty tuples for missing rows)."""
+    number = 0
+    for cells in rows:
+        number += 1
+        actual = next((c.row for c in cells if getattr(c, "row", None)), None)
+        if actual is not None:
+            number = actual
+        yield number, cells
 
 
 def _shows_time(number_format: str | None) -> bool:

@@ -103,8 +103,12 @@ def _read_data(data: Path) -> tuple[Graph, Graph]:
 
 def validate(data: str | Path, shapes: str | Path, *, inference: str = "none") -> Report:
     """Validate an RDF file against the shapes in a file or folder; returns the report."""
+    import logging
+
     import pyshacl
 
+    # rdflib logs a traceback for every ill-typed literal it meets; SHACL reports them properly.
+    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
     data_graph, prov = _read_data(Path(data))
     shapes_graph = _read_shapes(Path(shapes))
     conforms, report_graph, _ = pyshacl.validate(
