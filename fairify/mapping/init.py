@@ -106,7 +106,8 @@ def _infer(name: str, values: pa.Array, max_codes: int) -> ColumnDraft:
     distinct = pc.value_counts(trimmed)
     n_distinct = len(distinct)
     if _all_match(trimmed, r"^[+-]?\d+$"):
-        if n_distinct <= min(max_codes, 6):
+        # Small integers repeated many times are codes (ECOG 0-4, event 0/1); otherwise counts.
+        if n_distinct <= min(max_codes, 6) and len(trimmed) >= 10 * n_distinct:
             return _coded(name, distinct)
         return ColumnDraft(name, "integer", "xsd:integer")
     if _all_match(trimmed, r"^[+-]?(\d+\.?\d*|\.\d+)$"):
@@ -133,6 +134,13 @@ def _infer(name: str, values: pa.Array, max_codes: int) -> ColumnDraft:
     return ColumnDraft(name, "string")
 
 
+def _pair(key: str, value: str) -> CommentedSeq:
+    """``[ffn:value, $(col)]`` written on one line, as YARRRML examples do."""
+    seq = CommentedSeq([key, value])
+    seq.fa.set_flow_style()
+    return seq
+
+
 def _coded(name: str, distinct: pa.StructArray) -> ColumnDraft:
     codes = sorted(
         zip(distinct.field("values").to_pylist(), distinct.field("counts").to_pylist(), strict=True)
@@ -152,15 +160,20 @@ def _source_for(table: Path) -> LogicalSource:
 
 
 def _sample(table: Path) -> tuple[dict[str, pa.Array], LogicalSource]:
+    """The first rows of every column (tabular readers expose their ``header``)."""
     source = _source_for(table)
-    reader = open_source(source, None, base_dir=Path.cwd(), chunk_rows=SAMPLE_ROWS)
+    with open_source(source, [], base_dir=Path.cwd()) as probe:
+        names = list(getattr(probe, "header", []) or [])
+    if not names:
+        raise UsageError(f"{table} has no header row to draft a mapping from")
+    reader = open_source(source, names, base_dir=Path.cwd(), chunk_rows=SAMPLE_ROWS)
     try:
         chunk = next(iter(reader), None)
     finally:
         reader.close()
     if chunk is None:
         raise UsageError(f"{table} has a header but no rows to learn from")
-    return {k: v.cast(pa.string()) for k, v in chunk.columns.items()}, source
+    return {k: chunk.columns[k].cast(pa.string()) for k in names}, source
 
 
 def init_mapping(table: str | Path, output: str | Path, *, max_codes: int = 20) -> Draft:
@@ -218,8 +231,8 @@ def init_mapping(table: str | Path, output: str | Path, *, max_codes: int = 20) 
                     "parameters",
                     CommentedSeq(
                         [
-                            CommentedSeq(["ffn:value", f"$({ident.name})"]),
-                            CommentedSeq(["ffn:prefix", PATIENT_PREFIX]),
+                            _pair("ffn:value", f"$({ident.name})"),
+                            _pair("ffn:prefix", PATIENT_PREFIX),
                         ]
                     ),
                 ),
@@ -230,7 +243,7 @@ def init_mapping(table: str | Path, output: str | Path, *, max_codes: int = 20) 
         first = drafts[0].name
         m["s"] = f"https://example.org/site/record/$({first})"
     po = CommentedSeq()
-    po.append(CommentedSeq(["a", "site:Record"]))
+    po.append(_pair("a", "site:Record"))
     for d in drafts:
         pred = f"site:{_camel(d.name)}"
         if d.kind in ("identifier", "direct-identifier", "empty"):
@@ -252,8 +265,8 @@ def init_mapping(table: str | Path, output: str | Path, *, max_codes: int = 20) 
                                         "parameters",
                                         CommentedSeq(
                                             [
-                                                CommentedSeq(["ffn:value", f"$({d.name})"]),
-                                                CommentedSeq(["ffn:table", rel]),
+                                                _pair("ffn:value", f"$({d.name})"),
+                                                _pair("ffn:table", rel),
                                             ]
                                         ),
                                     ),
@@ -278,8 +291,8 @@ def init_mapping(table: str | Path, output: str | Path, *, max_codes: int = 20) 
                                         "parameters",
                                         CommentedSeq(
                                             [
-                                                CommentedSeq(["ffn:value", f"$({d.name})"]),
-                                                CommentedSeq(["ffn:format", "|".join(d.date_formats)]),
+                                                _pair("ffn:value", f"$({d.name})"),
+                                                _pair("ffn:format", "|".join(d.date_formats)),
                                             ]
                                         ),
                                     ),
@@ -291,9 +304,11 @@ def init_mapping(table: str | Path, output: str | Path, *, max_codes: int = 20) 
                 )
             )
         elif d.datatype:
-            po.append(CommentedSeq([pred, f"$({d.name})", d.datatype]))
+            seq = CommentedSeq([pred, f"$({d.name})", d.datatype])
+            seq.fa.set_flow_style()
+            po.append(seq)
         else:
-            po.append(CommentedSeq([pred, f"$({d.name})"]))
+            po.append(_pair(pred, f"$({d.name})"))
     m["po"] = po
     left_out = [d.name for d in drafts if d.kind == "direct-identifier"]
     doc["mappings"] = CommentedMap([(_slug(stem) or "record", m)])

@@ -37,9 +37,9 @@ class ParquetReader(ReaderBase):
             self._file = pq.ParquetFile(str(path))
         except (pa.ArrowException, OSError) as e:
             raise SourceError(f"cannot read the Parquet file: {e}", Location(file=self.location)) from e
-        names = self._file.schema_arrow.names
-        check_duplicate_names(names, location=self.location, what="schema")
-        check_references(self._refs, names, location=self.location)
+        self.header: list[str] = list(self._file.schema_arrow.names)
+        check_duplicate_names(self.header, location=self.location, what="schema")
+        check_references(self._refs, self.header, location=self.location)
 
     def __iter__(self) -> Iterator[Chunk]:
         next_row = 1
