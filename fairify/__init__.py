@@ -3,7 +3,8 @@
 Clinical tables and DICOM headers become RDF through standard declarative mappings (RML,
 R2RML, YARRRML), are validated with SHACL, loaded into Oxigraph and queried with SPARQL
 templates into typed DataFrames. The functions here are the whole Python API; the CLI calls
-the same ones.
+the same ones. (``fairify.query``, ``fairify.validate`` are these functions; their modules are
+imported by name, e.g. ``from fairify.query import list_templates``.)
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from fairify.errors import (
     UsageError,
 )
 from fairify.mapping import compile_mapping, load_mapping
+from fairify.query import query
+from fairify.store import load
+from fairify.validate import validate
 
 __all__ = [
     "ConversionResult",
@@ -32,5 +36,8 @@ __all__ = [
     "__version__",
     "compile_mapping",
     "convert",
+    "load",
     "load_mapping",
+    "query",
+    "validate",
 ]

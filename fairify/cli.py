@@ -271,14 +271,15 @@ def query(
     queries: Annotated[Path | None, typer.Option("--queries", help="Folder of templates.")] = None,
 ) -> None:
     """Run a SPARQL template (or --sparql) on the store and show or save the typed table."""
-    from fairify import query as q
+    from fairify.query import list_templates, run_sparql
+    from fairify.query import query as run_template
     from fairify.store import open_store
 
     if name == "list" or (name is None and sparql is None):
         table = Table(title="query templates")
         for col in ("name", "parameters", "description"):
             table.add_column(col)
-        for t in q.list_templates(queries):
+        for t in list_templates(queries):
             params = ", ".join(
                 f"{p.name}:{p.kind}" + (f"={p.default}" if p.default is not None else "")
                 for p in t.params.values()
@@ -290,9 +291,9 @@ def query(
         _fail("give --store with the Oxigraph store to query", EXIT_USAGE)
     params = dict(_split_param(p) for p in (param or []))
     if sparql is not None:
-        df = q.run_sparql(open_store(store), sparql)
+        df = run_sparql(open_store(store), sparql)
     else:
-        df = q.query(name, store, queries=queries, **params)  # type: ignore[arg-type]
+        df = run_template(name, store, queries=queries, **params)  # type: ignore[arg-type]
     if output is not None:
         _write_frame(df, output)
         _say(f"{len(df):,} rows -> {output}")
