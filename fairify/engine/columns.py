@@ -76,3 +76,25 @@ def to_list(arr: pa.Array) -> pa.Array:
         return arr
     n = len(arr)
     return regroup(pa.array(np.arange(n, dtype=np.int64)), arr, n)
+
+
+def string_bytes(arr: pa.Array) -> tuple[bytes, np.ndarray] | None:
+    """A string column's values back to back as one ``bytes``, and their offsets into it.
+
+    Lets a whole column be checked at C speed (``in``, ``bytes.translate``, numpy) before any
+    per-value regex: on clean data such checks prove there is nothing to do. ``None`` when the
+    column is not a plain (large) string array.
+    """
+    if not isinstance(arr, pa.Array) or not (
+        pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+    ):
+        return None
+    n = len(arr)
+    if n == 0:
+        return b"", np.zeros(1, dtype=np.int64)
+    _, offsets_buf, data_buf = arr.buffers()
+    dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=dtype)[arr.offset : arr.offset + n + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = memoryview(data_buf)[start:end].tobytes() if data_buf is not None and end > start else b""
+    return data, offsets - start

@@ -6,9 +6,11 @@ data error that names the row; these checks find such values without a per-cell 
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fairify.engine.columns import string_bytes
 from fairify.mapping.model import XSD
 
 _INT = r"^[+-]?[0-9]+$"
@@ -52,6 +54,17 @@ _PATTERNS = {
 }
 
 
+# Datatypes for which a non-empty run of ASCII digits is always a valid lexical form.
+_DIGITS_ONLY_VALID = frozenset(
+    {
+        *("integer", "int", "long", "short", "byte", "decimal", "double", "float"),
+        *("nonNegativeInteger", "unsignedInt", "unsignedLong"),
+    }
+)
+_DIGITS = b"0123456789"
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+
+
 def describe(datatype: str) -> str:
     return "xsd:" + datatype[len(XSD) :] if datatype.startswith(XSD) else f"<{datatype}>"
 
@@ -64,10 +77,54 @@ def invalid_mask(values: pa.Array, datatype: str) -> pa.Array | None:
     pattern = _PATTERNS.get(local)
     if pattern is None:
         return None
+    if _surely_valid(values, local):
+        return pa.repeat(False, len(values))
     ok = pc.match_substring_regex(values, pattern)
     if local in ("date", "dateTime"):
         ok = pc.and_(ok, _real_calendar_date(values))
     return pc.fill_null(pc.invert(ok), False)
+
+
+def _surely_valid(values: pa.Array, local: str) -> bool:
+    """A cheap proof that every value is valid, for the clean columns most exports have.
+
+    Looks at the column's bytes at once: digits only (integers, decimals) or fixed-width
+    ``YYYY-MM-DD`` dates of real calendar days. ``False`` means "not proven": check properly.
+    """
+    if local not in _DIGITS_ONLY_VALID and local != "date":
+        return False
+    if values.null_count:
+        values = values.drop_null()
+    view = string_bytes(values)
+    if view is None:
+        return False
+    data, offsets = view
+    n = len(offsets) - 1
+    if n == 0:
+        return True
+    if local == "date":
+        return _plain_dates_valid(data, n)
+    return bool(np.diff(offsets).min() > 0) and not data.translate(None, _DIGITS)
+
+
+def _plain_dates_valid(data: bytes, n: int) -> bool:
+    """``n`` values of exactly ten bytes: all ``YYYY-MM-DD`` with year 0001-9999 and a real day?"""
+    if len(data) != 10 * n:
+        return False
+    b = np.frombuffer(data, dtype=np.uint8).reshape(n, 10)
+    if not ((b[:, 4] == 0x2D).all() and (b[:, 7] == 0x2D).all()):
+        return False
+    d = b[:, [0, 1, 2, 3, 5, 6, 8, 9]].astype(np.int32) - 0x30
+    if not ((d >= 0) & (d <= 9)).all():
+        return False
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 4] * 10 + d[:, 5]
+    day = d[:, 6] * 10 + d[:, 7]
+    if not ((year >= 1).all() and (month >= 1).all() and (month <= 12).all() and (day >= 1).all()):
+        return False
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last = _DAYS_IN_MONTH[month - 1] + ((month == 2) & leap)
+    return bool((day <= last).all())
 
 
 def strict_strptime(values: pa.Array, fmt: str) -> pa.Array:

@@ -8,6 +8,7 @@ join conditions read the parent's source once into a key -> subject table and jo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -51,6 +52,26 @@ PROV_SUFFIX = f" <{PROVENANCE_GRAPH}> .\n"
 
 Scalar = str
 Col = pa.Array | Scalar | None  # a column, a value shared by every record, or nothing
+
+
+@dataclass
+class _Lazy:
+    """An object term column not joined yet: constant texts and single-valued value columns.
+
+    ``_emit`` joins these pieces straight into the statement's lines, which saves a pass over
+    the data (and an intermediate array) per object map.
+    """
+
+    parts: list[str | pa.Array]
+
+
+Term = Col | _Lazy
+
+
+def _materialize(term: Term) -> Col:
+    if isinstance(term, _Lazy):
+        return pc.binary_join_element_wise(*term.parts, "")
+    return term
 
 
 class Sink(Protocol):
@@ -203,8 +224,8 @@ class Engine:
     def _chunk(self, tms: list[TriplesMap], chunk: Chunk, where: str, sink: Sink, prov: Sink | None) -> None:
         n = chunk.num_rows
         issues = _ChunkIssues()
-        statements: list[tuple[pa.Array | None, list[Col]]] = []
-        prov_statements: list[tuple[pa.Array | None, list[Col]]] = []
+        statements: list[tuple[pa.Array | None, list[Term]]] = []
+        prov_statements: list[tuple[pa.Array | None, list[Term]]] = []
         state = _State(chunk, where, issues)
         for tm in tms:
             subject = self.terms(tm.subject.term, tm, state)
@@ -221,7 +242,7 @@ class Engine:
                     if isinstance(om, RefObjectMap):
                         rec, obj = self.ref_object(om, tm, state)
                     else:
-                        rec, obj = None, self.terms(om, tm, state)
+                        rec, obj = None, self.terms(om, tm, state, lazy=True)
                     if obj is None:
                         continue
                     for p in preds:
@@ -253,16 +274,7 @@ class Engine:
                 col = _map_values(col, lambda a: T.encode_iri_values(a, iri=encode == "iri"))
             return col, chunk.datatypes.get(e.reference)
         if isinstance(e, Template):
-            parts: list[Col] = []
-            for part in e.parts:
-                if not part.is_reference:
-                    parts.append(part.text)
-                    continue
-                col = chunk.columns[part.text]
-                if encode:
-                    col = _map_values(col, lambda a: T.encode_iri_values(a, iri=encode == "iri"))
-                parts.append(col)
-            return _concat(parts, chunk.num_rows), None
+            return _concat(_template_parts(e, chunk, encode), chunk.num_rows), None
         if isinstance(e, FunctionCall):
             return self._call(e, owner, state), None
         raise AssertionError(e)
@@ -285,8 +297,11 @@ class Engine:
         out = result.values
         return out if rec is None else regroup(rec, out, n)
 
-    def terms(self, tm: TermMap, owner: TriplesMap, state: _State) -> Col:
-        """The RDF terms (N-Triples syntax) a term map gives for each record of the chunk."""
+    def terms(self, tm: TermMap, owner: TriplesMap, state: _State, *, lazy: bool = False) -> Term:
+        """The RDF terms (N-Triples syntax) a term map gives for each record of the chunk.
+
+        ``lazy=True`` (object maps, whose terms go into lines only) may give the unjoined pieces.
+        """
         e = tm.expression
         tt = tm.term_type
         if isinstance(e, Constant):
@@ -298,6 +313,13 @@ class Engine:
             encode = None
             if isinstance(e, Template):
                 encode = {TermType.IRI: "iri", TermType.URI: "uri"}.get(tt)
+                if encode and _valid_by_construction(e):
+                    # Encoded values hold no character an IRI forbids and the template starts
+                    # with a scheme: every term is valid as built, so build it in one join.
+                    parts = ["<", *_template_parts(e, state.chunk, encode), ">"]
+                    if lazy and not any(is_list(p) for p in parts if not isinstance(p, str)):
+                        return _Lazy(_merge_constants(parts))
+                    return _concat(parts, state.chunk.num_rows)
             vals, _ = self.values(tm, owner, state, encode=encode)
             return _map_values(vals, lambda a: self._iris(a, tm, owner, state))
         if tt is TermType.BLANK_NODE:
@@ -307,7 +329,7 @@ class Engine:
             # Same value, same blank node, across the whole mapping (as the RML test cases expect).
             return _map_values(vals, lambda a: T.blank_terms(a, "b"))
         vals, natural = self.values(tm, owner, state)
-        return self._literals(vals, natural, tm, owner, state)
+        return self._literals(vals, natural, tm, owner, state, lazy=lazy)
 
     def _constant_term(self, e: Constant, tm: TermMap, owner: TriplesMap) -> Scalar:
         if e.kind == "iri":
@@ -344,7 +366,9 @@ class Engine:
             values = pc.if_else(bad, pa.scalar(None, pa.string()), values)
         return T.iri_terms(values)
 
-    def _literals(self, vals: Col, natural: Any, tm: TermMap, owner: TriplesMap, state: _State) -> Col:
+    def _literals(
+        self, vals: Col, natural: Any, tm: TermMap, owner: TriplesMap, state: _State, *, lazy: bool = False
+    ) -> Term:
         n = state.chunk.num_rows
         if isinstance(vals, str):
             vals = T.repeat(vals, n)
@@ -372,6 +396,8 @@ class Engine:
             return _map_values(
                 vals, lambda a: T.literal_terms(a, datatype=datatype if isinstance(datatype, str) else None)
             )
+        if lazy and language is None and (datatype is None or isinstance(datatype, str)):
+            return _Lazy(T.literal_parts(vals, datatype))
         return T.literal_terms(vals, datatype=datatype, language=language)
 
     # -- referencing object maps -----------------------------------------------------------------------
@@ -524,13 +550,47 @@ def _map_values(col: Col, f: Callable[[pa.Array], pa.Array]) -> Col:
     return f(col)
 
 
+def _template_parts(e: Template, chunk: Chunk, encode: str | None) -> list[Col]:
+    """A template's constant texts and (percent-encoded, if asked) value columns, in order."""
+    parts: list[Col] = []
+    for part in e.parts:
+        if not part.is_reference:
+            parts.append(part.text)
+            continue
+        col = chunk.columns[part.text]
+        if encode:
+            col = _map_values(col, lambda a: T.encode_iri_values(a, iri=encode == "iri"))
+        parts.append(col)
+    return parts
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_by_construction(e: Template) -> bool:
+    """True when an encoded template cannot give an invalid IRI: it starts with a scheme, and
+    none of its constant parts holds a character N-Triples forbids in an IRI."""
+    if not e.parts or e.parts[0].is_reference or not T.is_absolute(e.parts[0].text):
+        return False
+    return not any(T.has_bad_iri_char(p.text) for p in e.parts if not p.is_reference)
+
+
+def _merge_constants(parts: list[Col]) -> list[Col]:
+    """Adjacent constant texts as one: fewer arguments, so less work per row in a join."""
+    out: list[Col] = []
+    for p in parts:
+        if isinstance(p, str) and out and isinstance(out[-1], str):
+            out[-1] += p
+        else:
+            out.append(p)
+    return out
+
+
 def _concat(parts: list[Col], n: int) -> Col:
     if all(isinstance(p, str) for p in parts):
         return "".join(p for p in parts if isinstance(p, str))
     cols = [p for p in parts if not isinstance(p, str)]
     rec, flat = expand(cols, n)
     it = iter(flat)
-    args = [p if isinstance(p, str) else next(it) for p in parts]
+    args = _merge_constants([p if isinstance(p, str) else next(it) for p in parts])
     out = pc.binary_join_element_wise(*args, "")
     return out if rec is None else regroup(rec, out, n)
 
@@ -561,7 +621,7 @@ def _row_iris(chunk: Chunk, where: str) -> pa.Array:
 
 
 def _emit(
-    statements: list[tuple[pa.Array | None, list[Col]]], n: int, keep: np.ndarray | None, sink: Sink
+    statements: list[tuple[pa.Array | None, list[Term]]], n: int, keep: np.ndarray | None, sink: Sink
 ) -> int:
     written = 0
     for rec, comps in statements:
@@ -570,19 +630,23 @@ def _emit(
         cols = comps
         if rec is not None:
             idx = rec
-            cols = [c if isinstance(c, str) else c.take(idx) for c in comps]
+            cols = [c if isinstance(c, str) else _materialize(c).take(idx) for c in comps]
             records = rec.to_numpy(zero_copy_only=False)
         else:
             records = None
-        arrays = [c for c in cols if not isinstance(c, str)]
-        m = len(arrays[0]) if arrays else 1
-        if not arrays:
-            cols = [T.repeat(c, n) if isinstance(c, str) else c for c in cols]
-            arrays, m = cols, n
-        expanded, flat = expand(arrays, m)
-        it = iter(flat)
-        args = [c if isinstance(c, str) else next(it) for c in cols]
-        lines = pc.binary_join_element_wise(args[0], " ", args[1], " ", args[2], args[3], "")
+        s, p, o, suffix = cols
+        # Subject, predicate, object and ending as the pieces of one join (a lazy object's own
+        # pieces included), so each line is assembled in a single pass.
+        pieces = _merge_constants([s, " ", p, " ", *(o.parts if isinstance(o, _Lazy) else [o]), suffix])
+        arrays = [c for c in pieces if not isinstance(c, str)]
+        if arrays:
+            m = len(arrays[0])
+            expanded, flat = expand(arrays, m)
+            it = iter(flat)
+            lines = pc.binary_join_element_wise(*[c if isinstance(c, str) else next(it) for c in pieces], "")
+        else:
+            m, expanded = n, None
+            lines = T.repeat("".join(p for p in pieces if isinstance(p, str)), n)
         if keep is not None:
             base = np.arange(m) if records is None else records
             rows = base if expanded is None else base[expanded.to_numpy(zero_copy_only=False)]

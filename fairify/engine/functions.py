@@ -50,6 +50,9 @@ class Spec:
     optional: tuple[str, ...] = ()
     constant: tuple[str, ...] = ()  # parameters that must be constants (known before data is read)
     build: Callable[[Context, dict[str, str], str], Impl] | None = None
+    # Other IRIs a parameter is known by: (alternative, canonical). IDLab's equal is called with
+    # GREL's value parameters by YARRRML and RMLMapper; the implementation sees canonical names.
+    aliases: tuple[tuple[str, str], ...] = ()
 
 
 def _norm(values: pa.Array) -> pa.Array:
@@ -180,6 +183,7 @@ def _is_null(ctx: Context, consts: dict[str, str], origin: str) -> Impl:
 
 
 V = FAIRIFY_FN + "value"
+_EQUAL_ALIASES = ((GREL + "valueParameter", IDLAB + "str"), (GREL + "valueParameter2", IDLAB + "otherStr"))
 FUNCTIONS: dict[str, Spec] = {
     FAIRIFY_FN + "valueMap": Spec(
         (V, FAIRIFY_FN + "table"), constant=(FAIRIFY_FN + "table",), build=_value_map
@@ -203,8 +207,8 @@ FUNCTIONS: dict[str, Spec] = {
     GREL + "string_trim": Spec(
         (GREL + "valueParameter",), build=_unary(pc.utf8_trim_whitespace, GREL + "valueParameter")
     ),
-    IDLAB + "equal": Spec((IDLAB + "str", IDLAB + "otherStr"), build=_equal),
-    IDLAB + "notEqual": Spec((IDLAB + "str", IDLAB + "otherStr"), build=_not_equal),
+    IDLAB + "equal": Spec((IDLAB + "str", IDLAB + "otherStr"), build=_equal, aliases=_EQUAL_ALIASES),
+    IDLAB + "notEqual": Spec((IDLAB + "str", IDLAB + "otherStr"), build=_not_equal, aliases=_EQUAL_ALIASES),
     IDLAB + "trueCondition": Spec((IDLAB + "strBoolean", IDLAB + "str"), build=_true_condition),
     IDLAB + "isNull": Spec((IDLAB + "str",), build=_is_null),
 }
@@ -213,6 +217,11 @@ FUNCTIONS: dict[str, Spec] = {
 def prepare(call: FunctionCall, ctx: Context, origin: str) -> Impl:
     """Check a call against its function's signature and bind its constant parameters."""
     spec = FUNCTIONS.get(call.function)
+    if spec is not None and call.output is not None:
+        raise UnsupportedFeatureError(
+            f"function <{call.function}> has one output; the mapping asks for <{call.output}>",
+            Location(element=origin),
+        )
     if spec is None:
         raise UnsupportedFeatureError(
             f"function <{call.function}> is not supported",
@@ -220,27 +229,55 @@ def prepare(call: FunctionCall, ctx: Context, origin: str) -> Impl:
             hint="fairify runs its ffn: functions (valueMap, parseDate, pseudonym, trim, lower, upper, "
             "normalize) and the GREL/IDLab functions YARRRML conditions use",
         )
-    given = {p for p, _ in call.inputs}
+    aliases = dict(spec.aliases)
+    written: dict[str, str] = {}  # canonical parameter -> the IRI the call gives it by
+    for p, _ in call.inputs:
+        canonical = aliases.get(p, p)
+        if written.setdefault(canonical, p) != p:
+            raise MappingError(
+                f"function <{call.function}> is given {written[canonical]} and {p}, which are the same parameter",
+                Location(element=origin),
+            )
+    given = set(written)
     missing = [p for p in spec.required if p not in given]
     if missing:
         raise MappingError(
-            f"function <{call.function}> is missing the parameter(s) {', '.join(missing)}",
+            f"function <{call.function}> is missing the parameter(s) {', '.join(_names(missing, spec))}",
             Location(element=origin),
         )
-    unknown = given - set(spec.required) - set(spec.optional)
+    unknown = {written[p] for p in given - set(spec.required) - set(spec.optional)}
     if unknown:
         raise MappingError(
             f"function <{call.function}> has no parameter(s) {', '.join(sorted(unknown))}",
             Location(element=origin),
-            hint=f"its parameters are {', '.join(spec.required + spec.optional)}",
+            hint=f"its parameters are {', '.join(_names(spec.required + spec.optional, spec))}",
         )
     consts: dict[str, str] = {}
     for p, tm in call.inputs:
-        if p in spec.constant:
+        canonical = aliases.get(p, p)
+        if canonical in spec.constant:
             if not isinstance(tm.expression, Constant):
                 raise MappingError(
                     f"parameter {p} of <{call.function}> must be a constant", Location(element=origin)
                 )
-            consts[p] = tm.expression.value
-    assert spec.build is not None
-    return spec.build(ctx, consts, origin)
+            consts[canonical] = tm.expression.value
+    if spec.build is None:
+        raise UnsupportedFeatureError(
+            f"function <{call.function}> has no implementation", Location(element=origin)
+        )
+    impl = spec.build(ctx, consts, origin)
+    if not any(p in aliases for p in written.values()):
+        return impl
+
+    def run(args: dict[str, pa.Array]) -> Result:
+        return impl({aliases.get(p, p): v for p, v in args.items()})
+
+    return run
+
+
+def _names(params: tuple[str, ...] | list[str], spec: Spec) -> list[str]:
+    """Parameters as a message lists them: each with the other IRIs it is known by."""
+    others: dict[str, list[str]] = {}
+    for alternative, canonical in spec.aliases:
+        others.setdefault(canonical, []).append(alternative)
+    return [" or ".join([p, *others.get(p, [])]) for p in params]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -21,6 +22,7 @@ from rdflib.term import Node
 from fairify.errors import Location, MappingError, UnsupportedFeatureError
 from fairify.mapping.langtag import is_language_tag
 from fairify.mapping.model import (
+    FAIRIFY_FN,
     RML,
     Constant,
     Expression,
@@ -47,6 +49,13 @@ FNML = "http://semweb.mmlab.be/ns/fnml#"
 FNO = "https://w3id.org/function/ontology#"
 D2RQ = "http://www.wiwiss.fu-berlin.de/suhl/bizer/D2RQ/0.1#"
 CSVW = "http://www.w3.org/ns/csvw#"
+IDLAB_FN = "https://w3id.org/imec/idlab/function#"
+GREL = "http://users.ugent.be/~bjdmeest/function/grel.ttl#"
+# The functions RMLMapper (and the reference YARRRML parser) write a join condition with.
+JOIN_EQUAL = IDLAB_FN + "equal"
+JOIN_AND = GREL + "boolean_and"
+# fairify's functions (``ffn:``) each have one output, ``ffn:output``: naming it is the default.
+FAIRIFY_OUTPUT = FAIRIFY_FN + "output"
 RML_STAR = ("quotedTriplesMap", "StarMap", "NonAssertedTriplesMap", "quotedNonAssertedTriplesMap")
 
 # R2RML / legacy RML terms whose RML-Core name differs from their local name.
@@ -74,7 +83,7 @@ _KNOWN = {
     "compression", "path", "root", "query", "sqlQuery", "tableName", "sqlVersion", "namespace",
     "namespacePrefix", "namespaceURL", "logicalTarget", "target", "serialization", "strategy",
     "gather", "gatherAs", "allowEmptyListAndContainer", "cartesianProduct", "quotedTriplesMap",
-    "logicalIterable", "iterable", "field", "fieldName",
+    "logicalIterable", "iterable", "field", "fieldName", "parentTermMap",
 }  # fmt: skip
 
 
@@ -97,7 +106,7 @@ def read_rdf_mapping(path: str | Path, base_iri: str | None = None) -> Mapping:
 def read_rdf_graph(graph: Graph, *, path: str | None = None, base_iri: str | None = None) -> Mapping:
     dialect = _dialect(graph)
     g = _normalise(graph)
-    reader = _Reader(g, path or "<mapping>")
+    reader = _Reader(g, path or "<mapping>", legacy=dialect != "rml")
     tms = reader.triples_maps()
     prefixes = {p: str(ns) for p, ns in graph.namespaces() if p}
     mapping = Mapping(tms, base_iri=base_iri, path=path, dialect=dialect, prefixes=prefixes)
@@ -164,9 +173,11 @@ def _u(local: str) -> URIRef:
 
 
 class _Reader:
-    def __init__(self, g: Graph, path: str):
+    def __init__(self, g: Graph, path: str, *, legacy: bool = False):
         self.g = g
         self.path = path
+        # Legacy RML and R2RML as RMLMapper reads them (see ``_typed``); RML-Core is stricter.
+        self.legacy = legacy
         self.function_nodes = set(g.objects(None, URIRef(FNML + "functionValue")))
 
     # -- helpers -------------------------------------------------------------------------------
@@ -327,7 +338,7 @@ class _Reader:
             table=table,
             query=query,
             sql_version=sql_version,
-            nulls=tuple(dict.fromkeys(nulls)),
+            nulls=tuple(sorted(set(nulls))),  # rml:null values are a set: one order for equal sources
             encoding=encoding,
             compression=compression,
             delimiter=delimiter,
@@ -374,6 +385,21 @@ class _Reader:
         database: str | None,
         el: str,
     ) -> Formulation:
+        """The reference formulation, from what the logical source says and where it reads.
+
+        A ``d2rq:Database`` source is read as SQL rows whatever the formulation says: the
+        reference YARRRML parser writes such sources with ``ql:CSV`` (as RMLMapper reads query
+        results), and a database has no other formulation fairify could apply.
+        """
+        if database is not None:
+            local = str(ref_form).rsplit("/", 1)[-1].rsplit("#", 1)[-1] if ref_form is not None else "CSV"
+            if local not in ("CSV", "SQL2008Table", "SQL2008Query", "SQL2008"):
+                raise UnsupportedFeatureError(
+                    f"a database source (d2rq:Database) read with {self.name(ref_form)}",
+                    Location(file=self.path, element=el),
+                    hint="a database gives SQL rows: use rml:SQL2008Table or rml:SQL2008Query",
+                )
+            return Formulation.SQL
         if ref_form is None:
             if table or query or database:
                 return Formulation.SQL
@@ -446,13 +472,91 @@ class _Reader:
         el = f"{el}, referencing object map"
         self.check_unknown(node, el)
         parent = self.one(node, "parentTriplesMap", el)
-        joins = []
+        joins: list[Join] = []
         for jc in self.values(node, "joinCondition"):
             jel = f"{el}, join condition"
+            functions = list(self.g.objects(jc, URIRef(FNML + "functionValue")))
+            if functions:
+                sides = [s for s in ("child", "childMap", "parent", "parentMap") if self.values(jc, s)]
+                if len(functions) > 1 or sides:
+                    raise self.err(
+                        "a join condition is either rml:child and rml:parent or one fnml:functionValue", jel
+                    )
+                joins.extend(self.function_join(functions[0], jel))
+                continue
             child = self._join_side(jc, "child", jel)
             par = self._join_side(jc, "parent", jel)
             joins.append(Join(child, par))
-        return RefObjectMap(str(parent), tuple(joins), origin=el)
+        return RefObjectMap(str(parent), tuple(dict.fromkeys(joins)), origin=el)
+
+    def function_join(self, node: Node, el: str) -> list[Join]:
+        """The joins of a join condition written as an FnML function, as RMLMapper reads it.
+
+        ``idlab-fn:equal`` compares a value of this triples map (the child) with a value of the
+        parent: the parameter whose object map has ``rml:parentTermMap`` (or is a function whose
+        inputs are all parent term maps) is the parent side, the other one the child side.
+        ``grel:boolean_and`` of such conditions is one join per condition. The result is the
+        ``Join`` the YARRRML reader builds from the condition this function was generated from.
+        """
+        function, inputs = self._join_inputs(node, el)
+        if function == JOIN_AND:
+            joins: list[Join] = []
+            for inp in inputs:
+                if inp.function is None:
+                    raise UnsupportedFeatureError(
+                        f"grel:boolean_and in a join condition must combine conditions (functions); "
+                        f"its parameter <{inp.parameter}> is a plain value",
+                        Location(file=self.path, element=el),
+                    )
+                joins.extend(self.function_join(inp.function, el))
+            return joins
+        if function != JOIN_EQUAL:
+            raise UnsupportedFeatureError(
+                f"a join condition with the function <{function}> cannot be compiled to an RML join",
+                Location(file=self.path, element=el),
+                hint="only idlab-fn:equal, or grel:boolean_and of idlab-fn:equal conditions, is a join",
+            )
+        if len(inputs) != 2:
+            raise self.err(
+                f"idlab-fn:equal in a join condition takes two parameters, found {len(inputs)}", el
+            )
+        child = [inp.value for inp in inputs if inp.side == "child"]
+        parent = [inp.value for inp in inputs if inp.side == "parent"]
+        if len(child) != 1 or len(parent) != 1:
+            raise UnsupportedFeatureError(
+                "a join condition must compare one value of this triples map with one value of the parent "
+                "triples map (given with rml:parentTermMap)",
+                Location(file=self.path, element=el),
+            )
+        return [Join(_join_view(child[0]), _join_view(parent[0]))]
+
+    def _join_inputs(self, node: Node, el: str) -> tuple[str, list[_JoinInput]]:
+        """The function of an FnML join condition, and its inputs with the side each reads."""
+        function, params = self._fnml_parameters(node, el)
+        inputs: list[_JoinInput] = []
+        for pname, value in params:
+            if isinstance(value, TermMap):  # an rml:object shortcut: a constant, read on the child side
+                inputs.append(_JoinInput(pname, _input_view(value), "child"))
+                continue
+            parent_maps = self.values(value, "parentTermMap")
+            nested = list(self.g.objects(value, URIRef(FNML + "functionValue")))
+            if parent_maps:
+                if len(parent_maps) > 1 or nested:
+                    raise self.err(f"parameter <{pname}> needs one rml:parentTermMap and no other value", el)
+                self.check_unknown(value, el)
+                tm = self.term_map(parent_maps[0], f"{el}, parent term map", role="input")
+                inputs.append(_JoinInput(pname, _input_view(tm), "parent"))
+            elif nested:
+                self.check_unknown(value, el)
+                inner_function, inner = self._join_inputs(nested[0], el)
+                sides = {inp.side for inp in inner}
+                side = "parent" if sides == {"parent"} else "child" if sides <= {"child"} else "both"
+                call = FunctionCall(inner_function, _sorted_inputs([(i.parameter, i.value) for i in inner]))
+                inputs.append(_JoinInput(pname, TermMap(call, TermType.LITERAL, origin=el), side, nested[0]))
+            else:
+                tm = self.term_map(value, el, role="input")
+                inputs.append(_JoinInput(pname, _input_view(tm), "child"))
+        return function, inputs
 
     def _join_side(self, jc: Node, side: str, el: str) -> TermMap:
         direct = self.values(jc, side)
@@ -515,15 +619,22 @@ class _Reader:
                 raise self.err(f"{kind} given {len(vals)} times; a term map takes one", el)
             if vals:
                 expr_kinds.append(kind)
+        returns = self.values(node, "return") + self.values(node, "returnMap")
+        if returns and not fn_exec:
+            raise self.err(
+                "rml:return and rml:returnMap need an rml:functionExecution on the same term map", el
+            )
         if len(expr_kinds) != 1:
+            # A term map with only ``rml:termType rml:BlankNode`` gives a fresh blank node per record;
+            # it may also be a function input (YARRRML `condition-on-mapping-with-blanknode`).
             if (
                 not expr_kinds
-                and role in ("subject", "object")
-                and self.one(node, "termType", el) is not None
+                and role in ("subject", "object", "input")
+                and self.one(node, "termType", el) == _u("BlankNode")
             ):
-                tt = self.one(node, "termType", el)
-                if str(tt) == RML + "BlankNode":
-                    return TermMap(Constant("", "blank"), TermType.BLANK_NODE, origin=el)
+                return TermMap(Constant("", "blank"), TermType.BLANK_NODE, origin=el)
+            if not expr_kinds and self.values(node, "parentTermMap"):
+                raise self.err("rml:parentTermMap is only meaningful in a join condition's function", el)
             what = "none" if not expr_kinds else " and ".join(expr_kinds)
             raise self.err(
                 f"a term map needs exactly one of rml:constant, rml:reference, rml:template or a function; found {what}",
@@ -544,13 +655,30 @@ class _Reader:
             except MappingError as exc:
                 raise self.err(exc.message, el) from exc
         else:
-            expr = self.function(fn_exec[0], el)
+            call = self.function(fn_exec[0], el)
+            expr = FunctionCall(call.function, call.inputs, self._return(node, call.function, el))
         return self._typed(node, expr, el, role)
 
     def _string(self, v: Node, local: str, el: str) -> str:
         if not isinstance(v, Literal):
             raise self.err(f"rml:{local} must be a string, found {self.name(v)}", el)
         return str(v)
+
+    def _constant_as_term(self, expr: Constant, tt: TermType, el: str) -> Constant:
+        """A string constant with term type IRI or BlankNode, in legacy RML and R2RML: that term.
+
+        RMLMapper reads ``rr:constant "http://…" ; rr:termType rr:IRI`` as the IRI, and the
+        reference YARRRML parser writes every constant IRI (classes, ``fno:executes``, ``~iri``
+        parameters) so. RML-Core takes the constant as the term itself and requires an error
+        (its RMLTC0024a), so current RML keeps refusing it; a typed or tagged literal never fits.
+        """
+        if not self.legacy or expr.datatype is not None or expr.language is not None:
+            raise self.err(
+                f"the constant {expr.value!r} is a literal but the term type is {tt.value}",
+                el,
+                hint="write the constant as the term it stands for, e.g. rml:constant <http://…>",
+            )
+        return Constant(expr.value, "blank" if tt is TermType.BLANK_NODE else "iri")
 
     def _typed(self, node: Node, expr: Expression, el: str, role: str) -> TermMap:
         tt_node = self.one(node, "termType", el)
@@ -596,7 +724,7 @@ class _Reader:
         if (datatype is not None or language is not None) and tt is not TermType.LITERAL:
             raise self.err("rml:datatype and rml:language need rml:termType rml:Literal", el)
         if isinstance(expr, Constant) and expr.kind == "literal" and tt is not TermType.LITERAL:
-            raise self.err(f"the constant {expr.value!r} is a literal but the term type is {tt.value}", el)
+            expr = self._constant_as_term(expr, tt, el)
         if datatype is not None and not isinstance(datatype, URIRef):
             raise self.err("rml:datatype must be an IRI", el)
         dtm = self.term_map(dt_map, f"{el}, datatype map", role="datatype") if dt_map is not None else None
@@ -639,6 +767,11 @@ class _Reader:
             function = fm.expression.value
         if function is None:
             raise self.err("function execution has no rml:function", el)
+        if self.values(node, "return") or self.values(node, "returnMap"):
+            raise self.err(
+                "rml:return belongs on the term map that has the rml:functionExecution, not on the execution",
+                el,
+            )
         inputs = []
         for inp in self.values(node, "input"):
             param = self.values(inp, "parameter")
@@ -668,37 +801,126 @@ class _Reader:
             else:
                 raise self.err(f"function input {pname} has no value", el)
             inputs.append((pname, value))
-        return FunctionCall(function, tuple(sorted(inputs, key=lambda kv: kv[0])), self._return(el))
+        return FunctionCall(function, _sorted_inputs(inputs))
 
-    def _return(self, el: str) -> str | None:
+    def _return(self, node: Node, function: str, el: str) -> str | None:
+        """The output a function-valued term map uses (``rml:return``/``rml:returnMap``).
+
+        ``None`` is the function's default output. A return that names the single output of a
+        function with one (fairify's ``ffn:output``) is that default and becomes ``None`` too, so
+        that a mapping which says so compares equal to one that does not (YARRRML cannot say it).
+        """
+        direct = self.values(node, "return")
+        maps = self.values(node, "returnMap")
+        if len(direct) + len(maps) == 0:
+            return None
+        if len(direct) + len(maps) > 1:
+            raise self.err("a term map takes one rml:return or rml:returnMap", el)
+        if direct:
+            if not isinstance(direct[0], URIRef):
+                raise self.err(f"rml:return must be an IRI, found {self.name(direct[0])}", el)
+            output = str(direct[0])
+        else:
+            rm = self.term_map(maps[0], f"{el}, return map", role="return")
+            if not isinstance(rm.expression, Constant) or rm.expression.kind != "iri":
+                raise UnsupportedFeatureError(
+                    "only a constant IRI return map is supported", Location(file=self.path, element=el)
+                )
+            output = rm.expression.value
+        if not function.startswith(FAIRIFY_FN):
+            return output
+        if output != FAIRIFY_OUTPUT:
+            raise self.err(
+                f"<{function}> has one output, <{FAIRIFY_OUTPUT}>; it has no output <{output}>", el
+            )
         return None
 
     def _fnml_legacy(self, node: Node, el: str) -> FunctionCall:
         """FnML: a nested triples map whose ``fno:executes`` object is the function."""
+        function, params = self._fnml_parameters(node, el)
+        inputs = [
+            (pname, _input_view(v if isinstance(v, TermMap) else self.term_map(v, el, role="input")))
+            for pname, v in params
+        ]
+        return FunctionCall(function, _sorted_inputs(inputs))
+
+    def _fnml_parameters(self, node: Node, el: str) -> tuple[str, list[tuple[str, Node | TermMap]]]:
+        """An FnML function value: the ``fno:executes`` function and its (parameter, value) pairs.
+
+        A value is its object map node, still unread (a join condition reads ``rml:parentTermMap``
+        where a function input has none), or the term an ``rml:object`` shortcut gives.
+        """
         function: str | None = None
-        inputs = []
+        params: list[tuple[str, Node | TermMap]] = []
         for pom in self.values(node, "predicateObjectMap"):
             preds = [self.term_map(p, el, role="predicate") for p in self.values(pom, "predicateMap")]
             preds += [self.shortcut(p, "predicate") for p in self.values(pom, "predicate")]
-            objs = [self.term_map(o, el, role="input") for o in self.values(pom, "objectMap")]
-            objs += [self.shortcut(o, "object") for o in self.values(pom, "object")]
+            values: list[Node | TermMap] = list(self.values(pom, "objectMap"))
+            values += [self.shortcut(o, "object") for o in self.values(pom, "object")]
             for p in preds:
-                pname = p.expression.value if isinstance(p.expression, Constant) else None
-                if pname is None:
+                if not isinstance(p.expression, Constant):
                     raise self.err("function parameter predicates must be constants", el)
-                for o in objs:
-                    if pname == FNO + "executes":
-                        if not isinstance(o.expression, Constant):
-                            raise UnsupportedFeatureError(
-                                "fno:executes must name a constant function",
-                                Location(file=self.path, element=el),
-                            )
-                        function = o.expression.value
-                    else:
-                        inputs.append((pname, _input_view(o)))
+                pname = p.expression.value
+                if pname != FNO + "executes":
+                    params += [(pname, v) for v in values]
+                    continue
+                for v in values:
+                    executes = v if isinstance(v, TermMap) else self.term_map(v, el, role="input")
+                    if not isinstance(executes.expression, Constant):
+                        raise UnsupportedFeatureError(
+                            "fno:executes must name a constant function", Location(file=self.path, element=el)
+                        )
+                    if function is not None and function != executes.expression.value:
+                        raise self.err(
+                            f"function value executes both <{function}> and <{executes.expression.value}>", el
+                        )
+                    function = executes.expression.value
         if function is None:
             raise self.err("function value has no fno:executes", el)
-        return FunctionCall(function, tuple(sorted(inputs, key=lambda kv: (kv[0], repr(kv[1])))), None)
+        return function, params
+
+
+@dataclass(frozen=True)
+class _JoinInput:
+    """A parameter of a join condition written as an FnML function (``_Reader.function_join``).
+
+    ``side`` is the triples map its value reads: "child", "parent" or "both" (a function that
+    mixes the two); ``function`` is the node of the nested function when the value is one.
+    """
+
+    parameter: str
+    value: TermMap
+    side: str
+    function: Node | None = None
+
+
+def _sorted_inputs(inputs: list[tuple[str, TermMap]]) -> tuple[tuple[str, TermMap], ...]:
+    """Function inputs in one order: RDF keeps none among several inputs (or FnML parameters).
+
+    By parameter, then by what the value means (not where it was written), so that the same
+    function read from any file, legacy or current RML, gives the same model.
+    """
+    return tuple(sorted(inputs, key=lambda kv: (kv[0], repr(_without_origin(kv[1])))))
+
+
+def _without_origin(tm: TermMap) -> TermMap:
+    """The term map with every ``origin`` (which ``repr`` shows but equality ignores) removed."""
+    e = tm.expression
+    if isinstance(e, FunctionCall):
+        e = FunctionCall(e.function, tuple((p, _without_origin(v)) for p, v in e.inputs), e.output)
+    return TermMap(
+        e,
+        tm.term_type,
+        tm.datatype,
+        _without_origin(tm.datatype_map) if tm.datatype_map is not None else None,
+        tm.language,
+        _without_origin(tm.language_map) if tm.language_map is not None else None,
+    )
+
+
+def _join_view(tm: TermMap) -> TermMap:
+    """Join values are compared as strings: the expression, with no output typing."""
+    return TermMap(tm.expression, TermType.LITERAL, origin=tm.origin)
 
 
 def _input_view(tm: TermMap) -> TermMap:

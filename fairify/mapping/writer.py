@@ -34,6 +34,7 @@ from fairify.mapping.model import (
     TermType,
     TriplesMap,
 )
+from fairify.mapping.template import escape_template_text
 
 RMLNS = Namespace(RML)
 D2RQ = Namespace("http://www.wiwiss.fu-berlin.de/suhl/bizer/D2RQ/0.1#")
@@ -269,13 +270,17 @@ class _Writer:
                 lit = Literal(e.value, lang=e.language, datatype=URIRef(e.datatype) if e.datatype else None)
                 g.add((node, RMLNS.constant, lit))
             elif e.value:
-                g.add((node, RMLNS.constant, Literal(e.value)))  # a labelled blank node
+                # A labelled blank node: RML-Core has no blank node constant (a string constant with
+                # term type BlankNode is an error, RMLTC0024a); a template without references is one.
+                g.add((node, RMLNS.template, Literal(escape_template_text(e.value))))
         elif isinstance(e, Reference):
             g.add((node, RMLNS.reference, Literal(e.reference)))
         elif isinstance(e, Template):
             g.add((node, RMLNS.template, Literal(e.template)))
         elif isinstance(e, FunctionCall):
             g.add((node, RMLNS.functionExecution, self.function(e)))
+            if e.output is not None:  # RML-FNML: the return is chosen on the term map
+                g.add((node, RMLNS["return"], URIRef(e.output)))
         # Join sides are expression maps: they produce values to compare, not terms.
         if role != "join":
             g.add((node, RMLNS.termType, _TERM_TYPES[tm.term_type]))
@@ -301,8 +306,6 @@ class _Writer:
             g.add((inp, RMLNS.parameter, URIRef(parameter)))
             g.add((inp, RMLNS.inputValueMap, self.term_map(value, "input")))
             g.add((node, RMLNS.input, inp))
-        if call.output is not None:
-            g.add((node, RMLNS["return"], URIRef(call.output)))
         return node
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +233,7 @@ _SOURCE_KEYS = {
     "credentials": (),
     "encoding": (),
     "delimiter": (),
+    "null": (),  # fairify extension: RML-IO's rml:null, the values read as NULL
 }
 _CREDENTIAL_KEYS = {"username": (), "password": ()}
 _AUTHOR_KEYS = {"name": (), "email": (), "website": (), "webid": ()}
@@ -253,6 +254,9 @@ _UNSUPPORTED_KEYS = {
     "security": "Web of Things security schemes (YARRRML `security`)",
 }
 _WOT = "Web of Things sources (YARRRML `type: wot`, `td:` thing descriptions)"
+
+# ``loc``'s default: the location of the container itself (``None`` is a real key: ``null:``).
+_ITSELF = object()
 
 
 def read_yarrrml(path: str | Path | Sequence[str | Path]) -> Mapping:
@@ -351,10 +355,13 @@ class _Compiler:
         self.tm_ids: dict[str, list[str]] = {}
 
     # -- locations and errors ----------------------------------------------------------------------
-    def loc(self, container: Any, key: Any = None, *, of_key: bool = False) -> Location:
-        """Where ``container[key]`` (or the container itself) was written, 1-based."""
+    def loc(self, container: Any, key: Any = _ITSELF, *, of_key: bool = False) -> Location:
+        """Where ``container[key]`` (or the container itself) was written, 1-based.
+
+        ``None`` is a key like any other (a bare ``null:`` key loads as ``None``).
+        """
         try:
-            if key is None:
+            if key is _ITSELF:
                 line, col = container.lc.line, container.lc.col
             elif isinstance(container, CommentedMap):
                 line, col = container.lc.key(key) if of_key else container.lc.value(key)
@@ -385,14 +392,14 @@ class _Compiler:
             for s in shorts:
                 names[s] = long
         for key in node:
-            if str(key) in _UNSUPPORTED_KEYS and str(key) not in names:
+            if _key_text(key) in _UNSUPPORTED_KEYS and _key_text(key) not in names:
                 raise UnsupportedFeatureError(
-                    f"{_UNSUPPORTED_KEYS[str(key)]} is not supported by fairify",
+                    f"{_UNSUPPORTED_KEYS[_key_text(key)]} is not supported by fairify",
                     self.loc(node, key, of_key=True),
                 )
         out: dict[str, Any] = {}
         for key in node:
-            k = str(key)
+            k = _key_text(key)
             if k not in names:
                 close = difflib.get_close_matches(k, sorted(names), n=1, cutoff=0.6)
                 raise self.err(
@@ -405,10 +412,10 @@ class _Compiler:
             long = names[k]
             if long in out:
                 raise self.err(
-                    f"'{k}' repeats '{out[long][0]}' in {what} (they are the same key)",
+                    f"'{k}' repeats '{_key_text(out[long][0])}' in {what} (they are the same key)",
                     self.loc(node, key, of_key=True),
                 )
-            out[long] = (k, node[key])
+            out[long] = (key, node[key])  # the key itself: `null:` is None
         return {long: (k, v) for long, (k, v) in out.items()}
 
     def scalar(self, value: Any, loc: Location, what: str) -> str:
@@ -464,7 +471,7 @@ class _Compiler:
         def walk(node: Any, names_below: bool) -> None:
             if isinstance(node, CommentedMap):
                 for key in node:
-                    k = str(key)
+                    k = _key_text(key)
                     value = node[key]
                     if names_below:
                         walk(value, False)
@@ -483,7 +490,7 @@ class _Compiler:
                     walk(item, False)
 
         for key in root:
-            k = str(key)
+            k = _key_text(key)
             if k in ("prefixes", "external"):
                 continue
             if k in _UNSUPPORTED_KEYS:
@@ -598,6 +605,7 @@ class _Compiler:
         access, stype, rf = get("access"), get("type"), get("referenceFormulation")
         iterator, query, qf, table = get("iterator"), get("query"), get("queryFormulation"), get("table")
         encoding, delimiter = get("encoding"), get("delimiter")
+        nulls = self.nulls(node, e["null"][0]) if "null" in e else ()
         if "credentials" in e:
             key, creds = e["credentials"]
             if creds is not None:
@@ -647,6 +655,7 @@ class _Compiler:
                 table=table,
                 query=query,
                 sql_version=sql_version,
+                nulls=nulls,
                 encoding=_encoding(encoding),
             )
         if access is None:
@@ -658,7 +667,31 @@ class _Compiler:
         formulation = (
             self.formulation(rf, self.loc(node, "referenceFormulation")) if rf is not None else _guess(access)
         )
-        return self.file_source(formulation, access, iterator, delimiter, encoding, loc)
+        return replace(self.file_source(formulation, access, iterator, delimiter, encoding, loc), nulls=nulls)
+
+    def nulls(self, node: CommentedMap, key: Any) -> tuple[str, ...]:
+        """A source's ``null``: a value or a list of values read as NULL (RML-IO's ``rml:null``).
+
+        A fairify extension (YARRRML has no key for it), written ``"null":`` or bare ``null:``.
+        The values are a set, kept sorted so that equal sources compare equal.
+        """
+        value = node[key]
+        loc = self.loc(node, key, of_key=value is None)  # an empty value has no place of its own
+        items = (
+            [(v, self.loc(value, i)) for i, v in enumerate(value)]
+            if isinstance(value, CommentedSeq)
+            else [(value, loc)]
+        )
+        out = set()
+        for item, iloc in items:
+            if item is None:
+                raise self.err(
+                    '`null` takes the cell values to read as NULL, e.g. ["", NA]; found nothing',
+                    iloc,
+                    hint='write the empty string as ""',
+                )
+            out.add(self.scalar(item, iloc, "a `null` value"))
+        return tuple(sorted(out))
 
     def shortcut_source(self, items: list[str], node: CommentedSeq | None, loc: Location) -> LogicalSource:
         """``[path~formulation]`` or ``[path~formulation, iterator]``."""
@@ -1461,8 +1494,10 @@ class _Compiler:
                     inputs.append((name, value))
                     sides |= side
         self.check_function(fn_iri, inputs, floc)
-        # Inputs stay in the order written: a repeated parameter (grel:array_join's p_array_a) is a list.
-        return FunctionCall(fn_iri, tuple(inputs)), sides
+        # Inputs are ordered by parameter, as the RDF reader orders them (RDF keeps no order among
+        # rml:input); the sort is stable, so a repeated parameter (grel:array_join's p_array_a)
+        # keeps the order written, which is the order of its list.
+        return FunctionCall(fn_iri, tuple(sorted(inputs, key=lambda kv: kv[0]))), sides
 
     def input_from_text(self, text: str, loc: Location) -> TermMap:
         """A parameter value: ``$(x)`` is a reference, other text a constant literal (``~iri``: an IRI)."""
@@ -1713,6 +1748,11 @@ class _Plan:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _key_text(key: Any) -> str:
+    """A key as written: a bare ``null:`` key loads as ``None`` but means the word null."""
+    return "null" if key is None else str(key)
 
 
 def _kind(value: Any) -> str:

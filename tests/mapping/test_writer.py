@@ -204,3 +204,55 @@ def test_options_without_rml_form_are_refused() -> None:
     model.triples_maps["patients"] = TriplesMap(tm.id, src, tm.subject, tm.predicate_objects, name=tm.name)
     with pytest.raises(UnsupportedFeatureError, match="sheet"):
         to_rml_turtle(model)
+
+
+def test_null_values_are_written_on_the_source_description_and_read_back(tmp_path: Path) -> None:
+    model = _sample()
+    db = model.triples_maps["db"]
+    sql = LogicalSource(
+        Formulation.SQL, database="postgresql://station/clinical", table="patient", nulls=("-", "NULL")
+    )
+    model.triples_maps["db"] = TriplesMap(db.id, sql, db.subject, db.predicate_objects, name=db.name)
+    text = to_rml_turtle(model)
+    g = Graph().parse(data=text, format="turtle")
+    described = {
+        str(o)
+        for desc in g.objects(None, URIRef(RML + "source"))
+        for o in g.objects(desc, URIRef(RML + "null"))
+    }
+    assert described == {"", "NA", "-", "NULL"}
+    back = _read_back(text, tmp_path)
+    # Exactly the sources written (no normalisation): RDF keeps no order, the reader sorts them.
+    assert {tm.source for tm in back.triples_maps.values()} == {
+        tm.source for tm in model.triples_maps.values()
+    }
+
+
+def test_a_function_return_is_written_on_the_term_map(tmp_path: Path) -> None:
+    model = _sample()
+    tm = model.triples_maps["patients"]
+    call = FunctionCall(EX + "split", ((EX + "value", _literal(Reference("name"))),), EX + "second")
+    pom = PredicateObjectMap((constant_iri(EX + "part"),), (_literal(call),))
+    model.triples_maps["patients"] = TriplesMap(
+        tm.id, tm.source, tm.subject, (*tm.predicate_objects, pom), name=tm.name
+    )
+    text = to_rml_turtle(model)
+    g = Graph().parse(data=text, format="turtle")
+    (term_map,) = g.subjects(URIRef(RML + "return"), URIRef(EX + "second"))
+    assert (term_map, URIRef(RML + "functionExecution"), None) in g
+    back = _read_back(text, tmp_path)
+    assert same_model(back, model), describe_difference(back, model, ("written", "model"))
+
+
+def test_a_labelled_blank_node_is_written_as_a_template(tmp_path: Path) -> None:
+    """RML-Core has no blank node constant; a template without references is one."""
+    model = _sample()
+    tm = model.triples_maps["patients"]
+    pom = PredicateObjectMap(
+        (constant_iri(EX + "node"),), (TermMap(Constant("b{1}", "blank"), TermType.BLANK_NODE),)
+    )
+    model.triples_maps["patients"] = TriplesMap(
+        tm.id, tm.source, tm.subject, (*tm.predicate_objects, pom), name=tm.name
+    )
+    back = _read_back(to_rml_turtle(model), tmp_path)
+    assert same_model(back, model), describe_difference(back, model, ("written", "model"))

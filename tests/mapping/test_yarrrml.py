@@ -245,6 +245,42 @@ def test_source_errors(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("key", ['"null"', "null"])
+def test_source_null_values(tmp_path: Path, key: str) -> None:
+    """fairify's `null` (RML-IO's rml:null), quoted or bare (YAML loads a bare `null:` as None)."""
+    m = compile_text(
+        tmp_path,
+        f"""\
+        sources:
+          people:
+            access: people.csv
+            referenceFormulation: csv
+            {key}: [NA, "", n/a, NA]
+          db:
+            access: jdbc:mysql://localhost/clinic
+            type: mysql
+            table: patient
+            {key}: unknown
+        mappings:
+          a: {{sources: people, s: "http://example.com/$(id)"}}
+          b: {{sources: db, s: "http://example.com/$(id)"}}
+        """,
+    )
+    assert m.triples_maps["a"].source.nulls == ("", "NA", "n/a")  # a set, in one order
+    assert m.triples_maps["b"].source.nulls == ("unknown",)
+
+
+def test_source_null_errors(tmp_path: Path) -> None:
+    head = "mappings:\n  m:\n    sources:\n      - access: p.csv\n        referenceFormulation: csv\n"
+    err = refused(tmp_path, head + "        null:\n")
+    assert "`null` takes the cell values" in str(err) and err.location.line == 6
+    err = refused(tmp_path, head + '        null: ["", ~]\n')
+    assert "found nothing" in str(err) and (err.location.line, err.location.column) == (6, 20)
+    err = refused(tmp_path, head + '        null: [""]\n        "null": [NA]\n')
+    assert "'null' repeats 'null'" in str(err) and err.location.line == 7
+    assert "unknown key 'null' in mapping 'm'" in str(refused(tmp_path, head + "    null: x\n"))
+
+
 def test_several_sources_make_several_triples_maps_and_joins_reach_all(tmp_path: Path) -> None:
     m = compile_text(
         tmp_path,
@@ -480,11 +516,11 @@ def test_fairify_functions(tmp_path: Path) -> None:
     )
     sex = objects(tm, EX + "sex")[0]
     assert sex.term_type is TermType.IRI
-    assert sex.expression == FunctionCall(
+    assert sex.expression == FunctionCall(  # inputs ordered by parameter, as the RDF reader orders them
         FFN + "valueMap",
         (
-            (FFN + "value", lit(Reference("sex"))),
             (FFN + "table", lit(Constant("valuemaps/sex.csv", "literal"))),
+            (FFN + "value", lit(Reference("sex"))),
         ),
     )
     birth = objects(tm, EX + "birth")[0]
@@ -546,6 +582,46 @@ def test_conditions_become_true_condition_functions(tmp_path: Path) -> None:
     name = objects(tm, EX + "name")[0]
     assert name.language == "en" and name.expression.function == TRUE_CONDITION
     assert dict(name.expression.inputs)[IDLAB_FN + "str"] == lit(Reference("name"))
+
+
+def test_equal_conditions_are_calls_the_engine_runs(tmp_path: Path) -> None:
+    """YARRRML's `equal` is idlab-fn:equal with GREL's value parameters, which the engine accepts."""
+    import pyarrow as pa
+
+    from fairify.engine.functions import Context, prepare
+
+    tm = only(
+        compile_text(
+            tmp_path,
+            HEAD
+            + """\
+    s: ex:$(id)
+    condition:
+      - function: equal
+        parameters: [[str1, $(a)], [str2, $(b)]]
+      - function: idlab-fn:notEqual
+        parameters: [[grel:valueParameter, $(a)], [grel:valueParameter2, $(b)]]
+""",
+        )
+    )
+    calls = []
+    term = tm.subject.term
+    while isinstance(term.expression, FunctionCall) and term.expression.function == TRUE_CONDITION:
+        inputs = dict(term.expression.inputs)
+        calls.append(inputs[IDLAB_FN + "strBoolean"].expression)
+        term = inputs[IDLAB_FN + "str"]
+    assert {c.function for c in calls} == {EQUAL, IDLAB_FN + "notEqual"}
+    a, b = pa.array(["x", "y"]), pa.array(["x", "z"])
+    for call in calls:
+        run = prepare(call, Context(tmp_path), "test")
+        out = run({GREL + "valueParameter": a, GREL + "valueParameter2": b}).values.to_pylist()
+        assert out == (["true", "false"] if call.function == EQUAL else ["false", "true"])
+    both = FunctionCall(
+        EQUAL,
+        ((GREL + "valueParameter", lit(Reference("a"))), (IDLAB_FN + "str", lit(Reference("b")))),
+    )
+    with pytest.raises(MappingError, match="the same parameter"):
+        prepare(both, Context(tmp_path), "test")
 
 
 def parse_id_template() -> Template:
