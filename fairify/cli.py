@@ -232,11 +232,18 @@ def validate(
     out.print(f"{data}: {len(report.results)} SHACL result(s) in {len(groups)} group(s)", markup=False)
     for (sev, msg, path), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1])):
         out.print(f"{sev} x{len(rs)}  {_short(path)}  {msg}", markup=False)
-        for r in rs[:examples]:
-            where = "; ".join(_source_ref(s) for s in r.sources) or _short(r.focus)
-            out.print(f"    {where}" + (f": {r.value}" if r.value is not None else ""), markup=False)
-        if len(rs) > examples:
-            out.print(f"    ... and {len(rs) - examples} more", markup=False)
+        lines = []
+        for r in rs:
+            where = "; ".join(_source_ref(s) for s in r.sources[:2]) or _short(r.focus)
+            if len(r.sources) > 2:
+                where += f" (+{len(r.sources) - 2} more rows)"
+            line = f"    {where}" + (f": {r.value}" if r.value is not None else "")
+            if line not in lines:
+                lines.append(line)
+        for line in lines[:examples]:
+            out.print(line, markup=False)
+        if len(lines) > examples:
+            out.print(f"    ... and {len(lines) - examples} more", markup=False)
     if report.violations:
         raise typer.Exit(EXIT_NONCONFORMING)
 

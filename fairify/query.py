@@ -179,10 +179,13 @@ def _term(t: Template, p: Param, v: Any) -> ox.NamedNode | ox.Literal:
 def run_sparql(
     store: ox.Store, sparql: str, substitutions: dict | None = None, columns: dict[str, str] | None = None
 ) -> pd.DataFrame:
-    """Run a SELECT and turn its CSV results into a DataFrame typed by ``columns``."""
+    """Run a SELECT and turn its CSV results into a DataFrame typed by ``columns``.
+
+    The default graph is the union of all graphs: each loaded file is a named graph of its own.
+    """
     subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
     try:
-        results = store.query(sparql, substitutions=subs)
+        results = store.query(sparql, substitutions=subs, use_default_graph_as_union=True)
     except SyntaxError as exc:
         raise UsageError(f"invalid SPARQL: {exc}") from exc
     except RuntimeError as exc:  # e.g. a substituted variable that the query does not project
@@ -209,6 +212,10 @@ def csv_to_frame(data: bytes, names: list[str], columns: dict[str, str]) -> pd.D
             false_values=["false", "0"],
         ),
     )
+    # datetime64 rather than Python date objects: what pandas and ML code compute with.
+    for i, field in enumerate(table.schema):
+        if pa.types.is_date32(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("s")))
     df = table.to_pandas(types_mapper=_pandas_type)
     for n in names:
         if columns.get(n) == "iri":

@@ -7,6 +7,7 @@ data steward sees which file and row to fix.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,11 +65,19 @@ def _read_shapes(shapes: Path) -> Graph:
         try:
             g.parse(f, format="turtle" if f.suffix == ".ttl" else None)
         except Exception as exc:
-            line = getattr(exc, "lines", None)
-            raise MappingError(
-                f"not valid Turtle: {str(exc).splitlines()[0]}", Location(file=str(f), line=line)
-            ) from exc
+            raise MappingError(*_turtle_error(exc), Location(file=str(f), line=_error_line(exc))) from exc
     return g
+
+
+def _error_line(exc: Exception) -> int | None:
+    m = re.search(r"at line (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def _turtle_error(exc: Exception) -> tuple[str]:
+    """rdflib's message is several lines; keep the reason (``Bad syntax (objectList expected)``)."""
+    m = re.search(r"Bad syntax \(([^)]*)\)", str(exc))
+    return (f"not valid Turtle: {m.group(1)}" if m else f"not valid Turtle: {str(exc).splitlines()[0]}",)
 
 
 def _read_data(data: Path) -> tuple[Graph, Graph]:
