@@ -102,6 +102,17 @@ class AtomicFile:
         self.tmp.unlink(missing_ok=True)
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a small file in one go: temporary name, then rename."""
+    out = AtomicFile(Path(path))
+    try:
+        out.file.write(data)
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
+
+
 class FileSink:
     """N-Triples/N-Quads written as they come; Turtle/TriG converted by Oxigraph at the end."""
 

@@ -35,15 +35,9 @@ def compile_mapping(path: str | Path, output: str | Path | None = None) -> str:
 
     text = to_rml_turtle(load_mapping(path))
     if output is not None:
-        from fairify.engine.sinks import AtomicFile
+        from fairify.engine.sinks import write_atomic
 
-        out = AtomicFile(Path(output))
-        try:
-            out.file.write(text.encode("utf-8"))
-            out.commit()
-        except BaseException:
-            out.abort()
-            raise
+        write_atomic(Path(output), text.encode("utf-8"))
     return text
 
 

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from fairify.engine.sinks import AtomicFile
+from fairify.engine.sinks import write_atomic
 from fairify.errors import UsageError
 from fairify.mapping.model import Formulation, LogicalSource
 from fairify.sources import open_source
@@ -326,13 +326,7 @@ def init_mapping(table: str | Path, output: str | Path, *, max_codes: int = 20) 
 
     buf = io.StringIO()
     yaml.dump(doc, buf)
-    out = AtomicFile(output)
-    try:
-        out.file.write(buf.getvalue().encode("utf-8"))
-        out.commit()
-    except BaseException:
-        out.abort()
-        raise
+    write_atomic(output, buf.getvalue().encode("utf-8"))
     for d, vm in zip([d for d in drafts if d.kind == "coded"], value_maps, strict=True):
         _write_value_map(vm, d)
     return Draft(output, drafts, value_maps, nulls)
@@ -347,13 +341,7 @@ def _write_value_map(path: Path, draft: ColumnDraft) -> None:
     w.writerow(["code", "iri", "label", "count"])
     for code, count in sorted(draft.codes, key=lambda c: (-c[1], c[0])):
         w.writerow([code, "", "", count])
-    out = AtomicFile(path)
-    try:
-        out.file.write(buf.getvalue().encode("utf-8"))
-        out.commit()
-    except BaseException:
-        out.abort()
-        raise
+    write_atomic(path, buf.getvalue().encode("utf-8"))
 
 
 def _relpath(path: Path, start: Path) -> str:
