@@ -213,9 +213,9 @@ def csv_to_frame(data: bytes, names: list[str], columns: dict[str, str]) -> pd.D
         ),
     )
     # datetime64 rather than Python date objects: what pandas and ML code compute with.
-    for i, field in enumerate(table.schema):
-        if pa.types.is_date32(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("s")))
+    for i, col in enumerate(table.schema):
+        if pa.types.is_date32(col.type):
+            table = table.set_column(i, col.name, table.column(i).cast(pa.timestamp("s")))
     df = table.to_pandas(types_mapper=_pandas_type)
     for n in names:
         if columns.get(n) == "iri":

@@ -12,6 +12,7 @@ SHARED = ROOT.parent / "shared"
 CONFORMANCE = SHARED / "conformance"
 
 _results: dict[str, dict[str, bool]] = defaultdict(dict)
+_not_applicable: dict[str, dict[str, str]] = defaultdict(dict)
 
 
 def needs_shared(path: Path) -> None:
@@ -21,10 +22,16 @@ def needs_shared(path: Path) -> None:
 
 @pytest.fixture
 def conformance():
-    """Record a case's outcome: ``conformance(suite, case, passed)``; counts are printed at the end."""
+    """Record a case's outcome: ``conformance(suite, case, passed)``; counts are printed at the end.
 
-    def record(suite: str, case: str, passed: bool) -> None:
-        _results[suite][case] = passed
+    ``not_applicable="reason"`` records a case that cannot run here (it counts as not passed and
+    the summary prints the reason), so that the count always covers the whole suite.
+    """
+
+    def record(suite: str, case: str, passed: bool, *, not_applicable: str | None = None) -> None:
+        _results[suite][case] = passed and not_applicable is None
+        if not_applicable is not None:
+            _not_applicable[suite][case] = not_applicable
 
     return record
 
@@ -36,6 +43,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for suite, cases in sorted(_results.items()):
         passed = sum(cases.values())
         terminalreporter.write_line(f"{suite}: {passed}/{len(cases)} passed")
-        failed = sorted(c for c, ok in cases.items() if not ok)
+        skipped = _not_applicable.get(suite, {})
+        failed = sorted(c for c, ok in cases.items() if not ok and c not in skipped)
         if failed:
             terminalreporter.write_line(f"  not passed: {', '.join(failed)}")
+        for case, reason in sorted(skipped.items()):
+            terminalreporter.write_line(f"  not applicable: {case}: {reason}")

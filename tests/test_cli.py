@@ -88,7 +88,8 @@ def test_ragged_row(site: Path) -> None:
     r = convert(str(m), "-o", "out.nq")
     assert r.exit_code == 3
     assert r.stderr.strip() == (
-        f"error: {site / 'data.csv'}:4, row 4: row has 5 fields, expected 4 (the header has 4) "
+        f"error: {site / 'data.csv'}:4, row 4, triples map patient in {m}: row has 5 fields, expected 4 "
+        "(the header has 4) "
         "(check the delimiter and the quoting of that row)"
     )
     assert outputs(site) == []
@@ -123,7 +124,7 @@ def test_missing_column(site: Path) -> None:
     r = convert(str(m), "-o", "out.nq")
     assert r.exit_code == 2
     assert r.stderr.strip() == (
-        f"error: {site / 'data.csv'}, column 'agee', triples map patient: the mapping uses column 'agee', "
+        f"error: {site / 'data.csv'}, column 'agee', triples map patient in {m}: the mapping uses column 'agee', "
         f"which {site / 'data.csv'} does not have (did you mean 'age'?)"
     )
     assert outputs(site) == []
@@ -148,7 +149,7 @@ def test_on_error_fail_writes_nothing(site: Path) -> None:
     r = convert(str(m), "-o", "out.nq", "--on-error", "fail")
     assert r.exit_code == 1
     assert r.stderr.strip() == (
-        f"error: {site / 'data.csv'}, row 4, column 'dx_date': "
+        f"error: {site / 'data.csv'}, row 4, column 'dx_date', triples map patient in {m}: "
         "not a date in the format %Y-%m-%d or %d/%m/%Y: '31/02/2019'"
     )
     assert outputs(site) == []
@@ -172,7 +173,9 @@ def test_empty_file(site: Path) -> None:
     m = write(site, "")
     r = convert(str(m), "-o", "out.nq")
     assert r.exit_code == 3
-    assert r.stderr.strip() == f"error: {site / 'data.csv'}: the file is empty; expected a header row"
+    assert r.stderr.strip() == (
+        f"error: {site / 'data.csv'}, triples map patient in {m}: the file is empty; expected a header row"
+    )
     assert outputs(site) == []
 
 

@@ -131,16 +131,14 @@ def literal_terms(
     lex = pc.binary_join_element_wise('"', escape_literal(values), '"', "")
     if language is not None:
         return pc.binary_join_element_wise(lex, "@", language, "")
-    # per-value datatypes: plain where the datatype is null or xsd:string
-    dt_suffix = pc.binary_join_element_wise("^^<", datatype, ">", "")
-    plain = pc.or_(pc.is_null(datatype), pc.equal(pc.fill_null(datatype, ""), XSD_STRING))
-    dt_suffix = pc.if_else(plain, pa.scalar("", pa.string()), dt_suffix)
+    # per-value datatypes: plain where the datatype is null (an explicit xsd:string is written)
+    dt_suffix = pc.fill_null(pc.binary_join_element_wise("^^<", datatype, ">", ""), "")
     return pc.binary_join_element_wise(lex, dt_suffix, "")
 
 
 def literal_parts(values: pa.Array, datatype: str | None) -> list[str | pa.Array]:
     """The pieces of ``"lex"`` or ``"lex"^^<dt>`` for one join (here or into whole lines)."""
-    close = '"' if datatype is None or datatype == XSD_STRING else f'"^^<{datatype}>'
+    close = '"' if datatype is None else f'"^^<{datatype}>'  # an explicit xsd:string is kept
     return ['"', escape_literal(values), close]
 
 

@@ -26,12 +26,13 @@ class TermType(StrEnum):
     IRI = "IRI"  # rml:IRI: IRI-safe percent-encoding of template values
     URI = "URI"  # rml:URI: URI-safe percent-encoding
     UNSAFE_IRI = "UnsafeIRI"  # rml:UnsafeIRI: values inserted as they are
+    UNSAFE_URI = "UnsafeURI"  # rml:UnsafeURI: values inserted as they are; the result must be a URI
     BLANK_NODE = "BlankNode"
     LITERAL = "Literal"
 
     @property
     def is_iri(self) -> bool:
-        return self in (TermType.IRI, TermType.URI, TermType.UNSAFE_IRI)
+        return self in (TermType.IRI, TermType.URI, TermType.UNSAFE_IRI, TermType.UNSAFE_URI)
 
 
 class Formulation(StrEnum):

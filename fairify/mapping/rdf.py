@@ -69,7 +69,18 @@ _RENAMES = {
     QL + "XPath": RML + "XPath",
     FNML + "FunctionTermMap": RML + "ObjectMap",
 }
-_KEEP_R2RML = {"tableName", "sqlQuery", "sqlVersion"}
+# rr:inverseExpression is an optimisation hint a processor may ignore (R2RML §7.6): kept in the R2RML
+# namespace, where the unknown-property check does not look, and not read.
+_KEEP_R2RML = {"tableName", "sqlQuery", "sqlVersion", "inverseExpression"}
+# SQL version identifiers: R2RML's rr:SQL2008 and the W3C list of other identifiers
+# (www.w3.org/2001/sw/wiki/RDB2RDF/SQL_Version_IRIs), plus later standards; any other is an error.
+SQL_VERSIONS = frozenset(
+    RML + v
+    for v in (
+        "SQL2008", "SQL2011", "SQL2016", "Oracle", "MySQL", "MSSQLServer", "HSQLDB", "PostgreSQL", "DB2",
+        "Informix", "Ingres", "Progress", "SybaseASE", "SybaseSQLAnywhere", "Virtuoso", "Firebird",
+    )
+)  # fmt: skip
 
 
 # Properties RML-Core, RML-IO and RML-FNML define, for "did you mean" on a typo.
@@ -94,6 +105,7 @@ def read_rdf_mapping(path: str | Path, base_iri: str | None = None) -> Mapping:
         raise MappingError("mapping file not found", Location(file=str(path)))
     text = path.read_text(encoding="utf-8")
     fmt = _rdf_format(path)
+    _check_syntax(text, fmt, path)
     graph = Graph()
     try:
         graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
@@ -101,6 +113,24 @@ def read_rdf_mapping(path: str | Path, base_iri: str | None = None) -> Mapping:
         raise MappingError(f"not valid {fmt}: {_first_line(exc)}", Location(file=str(path))) from exc
     declared_base = _declared_base(text)
     return read_rdf_graph(graph, path=str(path), base_iri=base_iri or declared_base)
+
+
+def _check_syntax(text: str, fmt: str, path: Path) -> None:
+    """Refuse what the syntax forbids but rdflib reads anyway (``"\\a"`` becomes a BEL character).
+
+    Oxigraph's parsers follow the W3C grammars to the letter; rdflib still builds the graph.
+    """
+    import pyoxigraph as ox
+
+    formats = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nquads": ox.RdfFormat.N_QUADS}
+    formats["trig"] = ox.RdfFormat.TRIG
+    if fmt not in formats:
+        return
+    try:
+        for _ in ox.parse(text.encode("utf-8"), format=formats[fmt], base_iri=path.resolve().as_uri()):
+            pass
+    except SyntaxError as exc:
+        raise MappingError(f"not valid {fmt}: {_first_line(exc)}", Location(file=str(path))) from exc
 
 
 def read_rdf_graph(graph: Graph, *, path: str | None = None, base_iri: str | None = None) -> Mapping:
@@ -275,6 +305,8 @@ class _Reader:
         poms = tuple(self.pom(p, el) for p in self.values(node, "predicateObjectMap"))
         name_nodes = list(self.g.objects(node, URIRef("http://www.w3.org/2000/01/rdf-schema#label")))
         b = self.one(node, "baseIRI", el)
+        if b is not None and not isinstance(b, URIRef):
+            raise self.err(f"rml:baseIRI must be an IRI, found {self.name(b)}", el)
         base = str(b) if b is not None else None
         return TriplesMap(
             id=tm_id,
@@ -290,7 +322,7 @@ class _Reader:
     def logical_source(self, node: Node, el: str) -> LogicalSource:
         el = f"{el}, logical source"
         self.check_unknown(node, el)
-        ref_form = self.one(node, "referenceFormulation", el)
+        ref_form, options = self.reference_formulation(self.one(node, "referenceFormulation", el), el)
         iterator = self.literal(node, "iterator", el)
         table = self.literal(node, "tableName", el) or self.literal(node, "tableName", el)
         for v in self.g.objects(node, URIRef(RR + "tableName")):
@@ -302,7 +334,15 @@ class _Reader:
         query = query or q2
         sql_version = None
         for v in self.g.objects(node, URIRef(RR + "sqlVersion")):
-            sql_version = str(v)
+            version = str(_rename(v))
+            if version not in SQL_VERSIONS:
+                local = version.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+                raise self.err(
+                    f"unknown SQL version identifier {local!r} (rr:sqlVersion)",
+                    el,
+                    hint="use rr:SQL2008 (or a dialect such as rr:PostgreSQL), or leave rr:sqlVersion out",
+                )
+            sql_version = version
         src = self.one(node, "source", el)
         path: str | None = None
         database: str | None = None
@@ -342,7 +382,35 @@ class _Reader:
             encoding=encoding,
             compression=compression,
             delimiter=delimiter,
+            options=options,
         )
+
+    def reference_formulation(
+        self, node: Node | None, el: str
+    ) -> tuple[Node | None, tuple[tuple[str, str], ...]]:
+        """The formulation's IRI, and the XML namespaces it declares, as source options.
+
+        RML-IO describes a formulation with properties as a resource typed by it, e.g.
+        ``[ a rml:XPathReferenceFormulation ; rml:namespace [ rml:namespacePrefix "ex" ;
+        rml:namespaceURL "http://example.org" ] ]``.
+        """
+        if node is None or isinstance(node, Literal):
+            return node, ()
+        options = []
+        for ns in self.values(node, "namespace"):
+            prefix = self.literal(ns, "namespacePrefix", f"{el}, namespace")
+            url = self.literal(ns, "namespaceURL", f"{el}, namespace")
+            if prefix is None or url is None:
+                raise self.err("rml:namespace needs rml:namespacePrefix and rml:namespaceURL", el)
+            options.append(("namespace", f"{prefix}={url}"))
+        if isinstance(node, BNode):
+            types = sorted(str(t) for t in self.g.objects(node, RDFNS.type) if str(t).startswith(RML))
+            if len(types) != 1:
+                raise self.err(
+                    "a reference formulation given as a resource needs one rdf:type in the rml: namespace", el
+                )
+            node = URIRef(types[0])
+        return node, tuple(sorted(options))
 
     def source_description(self, node: Node, el: str) -> tuple[str | None, str | None, dict]:
         extra: dict = {}
@@ -444,7 +512,7 @@ class _Reader:
 
     def graphs(self, node: Node, el: str) -> tuple[TermMap, ...]:
         out = [self.term_map(g, f"{el}, graph map", role="graph") for g in self.values(node, "graphMap")]
-        out += [self.shortcut(g, "graph") for g in self.values(node, "graph")]
+        out += [self.shortcut(g, "graph", el) for g in self.values(node, "graph")]
         return tuple(out)
 
     def pom(self, node: Node, el: str) -> PredicateObjectMap:
@@ -454,7 +522,7 @@ class _Reader:
             self.term_map(p, f"{el}, predicate map", role="predicate")
             for p in self.values(node, "predicateMap")
         ]
-        preds += [self.shortcut(p, "predicate") for p in self.values(node, "predicate")]
+        preds += [self.shortcut(p, "predicate", el) for p in self.values(node, "predicate")]
         if not preds:
             raise self.err("predicate-object map has no predicate", el)
         objs: list[ObjectMap] = []
@@ -583,11 +651,19 @@ class _Reader:
                             )
 
     # -- term maps -------------------------------------------------------------------------------
-    def shortcut(self, node: Node, role: str) -> TermMap:
+    def shortcut(self, node: Node, role: str, el: str | None = None) -> TermMap:
         """``rml:subject``/``predicate``/``object``/``graph`` constant shortcuts."""
+        if isinstance(node, Literal) and role != "object":
+            raise self.err(f"rml:{role} must be an IRI, found the literal {self.name(node)}", el)
+        if isinstance(node, BNode) and role in ("predicate", "graph"):
+            # The shortcut's value is the constant itself: a blank node is never a predicate or a
+            # graph name (and is no term map either: that is what rml:{role}Map is for).
+            raise self.err(
+                f"rml:{role} takes a constant IRI, found a blank node",
+                el,
+                hint=f"use rml:{role}Map for a {role} map",
+            )
         if isinstance(node, Literal):
-            if role != "object":
-                raise self.err(f"rml:{role} must be an IRI, found the literal {self.name(node)}")
             return TermMap(
                 Constant(str(node), "literal", _dt(node), node.language),
                 TermType.LITERAL,
@@ -645,6 +721,13 @@ class _Reader:
             c = constant[0]
             if isinstance(c, Literal):
                 expr = Constant(str(c), "literal", _dt(c), c.language)
+            elif isinstance(c, BNode) and not self.legacy:
+                # RML-Core: a blank node identifier is local to the mapping document, never a constant.
+                raise self.err(
+                    "rml:constant cannot be a blank node",
+                    el,
+                    hint="use rml:termType rml:BlankNode with a reference or template (or none)",
+                )
             else:
                 expr = Constant(str(c), "blank" if isinstance(c, BNode) else "iri")
         elif reference:
@@ -744,7 +827,7 @@ class _Reader:
             tt,
             datatype=str(datatype) if datatype is not None else c_dt,
             datatype_map=dtm,
-            language=str(language).lower() if language is not None else c_lang,
+            language=str(language) if language is not None else c_lang,  # as written (BCP 47 ignores case)
             language_map=lgm,
             origin=el,
         )

@@ -56,6 +56,7 @@ _TERM_TYPES = {
     TermType.IRI: RMLNS.IRI,
     TermType.URI: RMLNS.URI,
     TermType.UNSAFE_IRI: RMLNS.UnsafeIRI,
+    TermType.UNSAFE_URI: RMLNS.UnsafeURI,
     TermType.BLANK_NODE: RMLNS.BlankNode,
     TermType.LITERAL: RMLNS.Literal,
 }
@@ -139,7 +140,8 @@ class _Writer:
         node = self.bnode("source")
         self.sources[src] = node
         g.add((node, RDFNS.type, RMLNS.LogicalSource))
-        if src.options:
+        namespaces = [v for k, v in src.options if k == "namespace" and "=" in v]
+        if len(namespaces) != len(src.options) or (namespaces and src.formulation is not Formulation.XPATH):
             names = ", ".join(k for k, _ in src.options)
             raise self.err(f"source options ({names}) have no RML form", f"triples map {label}")
         if src.formulation is Formulation.SQL:
@@ -147,7 +149,18 @@ class _Writer:
             return node
         if not src.path:
             raise self.err("a file source without a path cannot be written", f"triples map {label}")
-        g.add((node, RMLNS.referenceFormulation, _FORMULATIONS[src.formulation]))
+        if namespaces:  # RML-IO: an XPath formulation resource that declares the prefixes
+            form = self.bnode("formulation")
+            g.add((form, RDFNS.type, RMLNS.XPathReferenceFormulation))
+            for declaration in namespaces:
+                prefix, url = declaration.split("=", 1)
+                ns = self.bnode("namespace")
+                g.add((form, RMLNS.namespace, ns))
+                g.add((ns, RMLNS.namespacePrefix, Literal(prefix)))
+                g.add((ns, RMLNS.namespaceURL, Literal(url)))
+            g.add((node, RMLNS.referenceFormulation, form))
+        else:
+            g.add((node, RMLNS.referenceFormulation, _FORMULATIONS[src.formulation]))
         if src.iterator is not None:
             g.add((node, RMLNS.iterator, Literal(src.iterator)))
         desc = self.bnode("file")

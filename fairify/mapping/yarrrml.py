@@ -1183,7 +1183,7 @@ class _Compiler:
                     raise self.err(
                         f"invalid language tag '{tag}'", lloc, hint="use a BCP 47 tag such as 'en' or 'nl-BE'"
                     )
-                lang = tag.lower()
+                lang = tag  # as written, like the RML reader
             else:
                 lang_map = TermMap(self.expression(value, iri=False), TermType.LITERAL, origin=str(lloc))
             if dt_iri == RDF_LANGSTRING:

@@ -62,6 +62,7 @@ class JsonReader(ReaderBase):
         self._document = None if self._lines else self._load()
         self._matched: set[str] = set()
         self._keys: dict[str, None] = {}  # keys seen in records, for hints
+        self._structured: dict[str, tuple[str, int]] = {}  # references that hit an array or object
 
     def _load(self) -> Any:
         stream = self._opener.open()
@@ -131,6 +132,11 @@ class JsonReader(ReaderBase):
                 vs: list[str] = []
                 ts: list[str | None] = []
                 for found in evaluate(item):
+                    if isinstance(found, (list, dict)) and ref not in self._structured:
+                        self._structured[ref] = (
+                            "an array" if isinstance(found, list) else "an object",
+                            first + len(values),
+                        )
                     _collect(found, vs, ts)
                 if self._nulls and any(v in self._nulls for v in vs):
                     keep = [i for i, v in enumerate(vs) if v not in self._nulls]
@@ -155,6 +161,29 @@ class JsonReader(ReaderBase):
             for ref in self._refs
             if ref not in self._matched
         ]
+
+    def structured_references(self) -> list[MappingError]:
+        """After iterating: the references that selected a JSON array or object rather than values.
+
+        The reader gives an array's elements (and an object's JSON text), as legacy RML engines do;
+        RML-Core has no natural RDF literal for either and requires an error (its RMLTC0025b): a
+        reference must select the values, e.g. ``$.amounts[*]``.
+        """
+        out = []
+        for ref, (what, record) in self._structured.items():
+            hint = (
+                f"select its elements, e.g. {ref.rstrip()}[*]"
+                if what == "an array"
+                else "select a value in it"
+            )
+            out.append(
+                MappingError(
+                    f"the JSONPath reference {ref!r} selects {what}, not a value",
+                    Location(file=self.location, row=record, field=ref),
+                    hint=hint,
+                )
+            )
+        return out
 
     def close(self) -> None:
         self._document = None
@@ -288,7 +317,8 @@ def _compile(path: str, what: str) -> Evaluator:
 
         expression = parse(path)
     except Exception as e:  # jsonpath-ng raises plain Exceptions for syntax errors
-        raise MappingError(f"invalid JSONPath {what} {path!r}: {e}", Location(field=path)) from None
+        where = Location(field=path if what == "reference" else None)
+        raise MappingError(f"invalid JSONPath {what} {path!r}: {e}", where) from None
 
     def evaluate(item: Any) -> list[Any]:
         return [match.value for match in expression.find(item)]

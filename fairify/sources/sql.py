@@ -3,9 +3,14 @@
 Rows are fetched ``chunk_rows`` at a time from a server-side cursor where the driver has one.
 Every value becomes its R2RML natural RDF literal: the canonical lexical form plus the natural
 datatype (SQL NULL is no value, never ``"None"``). Drivers already return typed Python values
-(``int``, ``Decimal``, ``datetime`` …), which fixes the datatype; SQLite is dynamically typed and
-returns dates as text, so there the declared column types (``PRAGMA table_info``, through a
-temporary view for queries) decide, falling back to the value's own type.
+(``int``, ``Decimal``, ``datetime`` …), which fixes the datatype, except that an exact numeric
+comes back as a ``Decimal`` whatever its scale: the driver's column type code says NUMERIC/DECIMAL
+(always xsd:decimal). SQLite is dynamically typed and returns dates as text, so there the declared
+column types (``PRAGMA table_info``, through a temporary view for queries) decide, falling back to
+the value's own type.
+
+Column references follow R2RML's SQL identifiers: ``"Name"`` is matched exactly, ``Name`` as the
+database folds it (PostgreSQL: ``name``; SQLite and MySQL: any case).
 """
 
 from __future__ import annotations
@@ -133,9 +138,11 @@ class SqlReader(ReaderBase):
             for ref in self._refs:
                 position = resolve_column(ref, self.columns, fold)
                 if position is None:
-                    raise missing_reference_error(
+                    error = missing_reference_error(
                         ref, self.columns, location=f"{self.location} ({self.what})", lookup=_unquote(ref)
                     )
+                    error.hint = _folding_hint(ref, self.columns, fold) or error.hint
+                    raise error
                 self._positions.append(position)
         except BaseException:
             self.close()
@@ -165,10 +172,10 @@ class SqlReader(ReaderBase):
 
         if self._result is None:
             return
-        kinds = [
-            _sqlite_kind(self._declared.get(self.columns[p], "")) if self._sqlite else None
-            for p in self._positions
-        ]
+        if self._sqlite:
+            kinds = [_sqlite_kind(self._declared.get(self.columns[p], "")) for p in self._positions]
+        else:
+            kinds = _driver_kinds(self._result, self._engine.dialect.name, self._positions)
         next_row = 1
         try:
             while True:
@@ -241,21 +248,38 @@ def _folding(dialect: str) -> str:
 
 
 def resolve_column(ref: str, columns: Sequence[str], fold: str) -> int | None:
-    """The result column a reference names, by R2RML's identifier rules.
+    """The result column a reference names, by R2RML's SQL identifier rules.
 
-    ``"Name"`` (delimited) is matched exactly; an undelimited name is matched as written, else
-    as the database folds it (``fold``: ``lower``, ``upper`` or ``insensitive``).
+    ``"Name"`` (delimited) is matched exactly. An undelimited name is folded as the database folds
+    it (``fold``: ``lower`` for PostgreSQL, ``upper`` for standard SQL) and then matched exactly,
+    so ``Name`` does not find a column created as ``"Name"`` there; where identifiers are
+    case-insensitive (``insensitive``: SQLite, MySQL) it matches whatever the case.
     """
-    if ref in columns:
-        return columns.index(ref)
     if len(ref) >= 2 and ref[0] == ref[-1] == '"':
         name = _unquote(ref)
         return columns.index(name) if name in columns else None
     if fold == "insensitive":
+        if ref in columns:
+            return columns.index(ref)
         matches = [i for i, c in enumerate(columns) if c.casefold() == ref.casefold()]
         return matches[0] if len(matches) == 1 else None
     folded = ref.lower() if fold == "lower" else ref.upper()
     return columns.index(folded) if folded in columns else None
+
+
+def _folding_hint(ref: str, columns: Sequence[str], fold: str) -> str | None:
+    """When an undelimited name misses a column only by case: say how to delimit it."""
+    if ref.startswith('"') or fold == "insensitive":
+        return None
+    same = [c for c in columns if c.casefold() == ref.casefold()]
+    if not same:
+        return None
+    how = "lower" if fold == "lower" else "upper"
+    quoted = '"' + same[0].replace('"', '""') + '"'
+    return (
+        f"undelimited names fold to {how} case ({ref} means {ref.lower() if how == 'lower' else ref.upper()}); "
+        f"write the delimited identifier {quoted} to use the column {same[0]}"
+    )
 
 
 def _resolve_sqlite(url: Any, base_dir: Path) -> Any:
@@ -295,6 +319,24 @@ def _sqlite_declared_types(conn: Any, query: str) -> dict[str, str]:
             conn.rollback()
 
 
+# Exact numeric columns as the drivers report them in ``cursor.description`` (type codes): their
+# values come back as ``Decimal`` whatever the scale, and R2RML maps NUMERIC/DECIMAL to xsd:decimal
+# even for a value without fraction digits. Other types are told apart by the Python value.
+_EXACT_NUMERIC_TYPE_CODES = {
+    "postgresql": {1700},  # numeric
+    "mysql": {0, 246},  # DECIMAL, NEWDECIMAL
+    "mariadb": {0, 246},
+}
+
+
+def _driver_kinds(result: Any, dialect: str, positions: Sequence[int]) -> list[tuple[str, int] | None]:
+    codes = _EXACT_NUMERIC_TYPE_CODES.get(dialect)
+    description = getattr(getattr(result, "cursor", None), "description", None)
+    if not codes or not description:
+        return [None] * len(positions)
+    return [("decimal", 1) if description[p][1] in codes else None for p in positions]
+
+
 def _sqlite_kind(declared: str) -> tuple[str, int] | None:
     """The SQL type a declared SQLite type names (following SQLite's own affinity rules)."""
     d = declared.upper()
@@ -318,8 +360,10 @@ def _sqlite_kind(declared: str) -> tuple[str, int] | None:
         return "date", 0
     if "TIME" in d:
         return "time", 0
-    if "DEC" in d or "NUMERIC" in d or "NUMBER" in d:
+    if "DEC" in d or "NUMERIC" in d:
         return "decimal", scale
+    if "NUMBER" in d:  # Oracle's NUMBER(p): an integer type when it has no scale
+        return "number", scale
     return None
 
 
@@ -333,11 +377,13 @@ def _convert(value: Any, kind: tuple[str, int] | None) -> Lexical:
             return str(int(value)), XSD_INTEGER
         if name == "double" and isinstance(value, int | float) and not isinstance(value, bool):
             return canonical_double(float(value)), XSD_DOUBLE
-        if name == "decimal" and isinstance(value, int | float | str) and not isinstance(value, bool):
+        numeric = int | float | str | decimal.Decimal
+        if name in ("decimal", "number") and isinstance(value, numeric) and not isinstance(value, bool):
             number = decimal.Decimal(repr(value) if isinstance(value, float) else str(value).strip())
             if not number.is_finite():
                 return str(value), None
-            if scale == 0 and number == number.to_integral_value() and not isinstance(value, float):
+            integral = number == number.to_integral_value() and not isinstance(value, float)
+            if name == "number" and scale == 0 and integral:
                 return str(int(number)), XSD_INTEGER
             return canonical_decimal(number), XSD_DECIMAL
         if name == "boolean":

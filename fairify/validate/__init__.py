@@ -1,147 +1,279 @@
 """``fairify validate``: check a graph against SHACL shapes, pointing back to source rows.
 
-This first engine runs pySHACL (complete SHACL Core and SHACL-SPARQL). Each result's focus
-node is looked up in the conversion's provenance (``prov:wasDerivedFrom`` row links) so that a
-data steward sees which file and row to fix.
+Two engines give one answer:
+
+* ``fast`` compiles SHACL Core (and SPARQL-based constraints) into SPARQL queries run on
+  Oxigraph (``compile.py``, ``fast.py``). A shape with a constraint it cannot express exactly is
+  handed to pySHACL, and the report says so; nothing is skipped.
+* ``pyshacl`` runs pySHACL on everything (complete SHACL Core and SHACL-SPARQL, and RDFS
+  inference when asked).
+
+``auto`` (the default) is ``fast`` when it supports every shape, else ``pyshacl``. Each result's
+focus node is then looked up in the conversion's provenance (``prov:wasDerivedFrom`` links to
+``file:///…/x.csv#row=N`` or ``file:///…/x.dcm#tag=GGGGEEEE``): the side file ``<name>.prov.nq``
+beside a data file, or the provenance graph of a store.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from dataclasses import dataclass, field
+import logging
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, Namespace, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
-from fairify.errors import Location, MappingError, SourceError, UsageError
+from fairify.errors import SourceError, UsageError
+from fairify.provenance import PROVENANCE_GRAPH
+from fairify.validate import fast
+from fairify.validate.report import FORMATS, Report, Result, write
+from fairify.validate.shapes import SH, TARGETS, Shapes, ShapesError, read_path, read_shapes
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
-PROV_DERIVED = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
-SEVERITIES = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", str(SH.Info): "Info"}
+__all__ = ["ENGINES", "FORMATS", "Report", "Result", "ShapesError", "validate", "write"]
 
-
-@dataclass
-class Result:
-    focus: str
-    path: str | None
-    value: str | None
-    component: str
-    severity: str
-    message: str
-    shape: str | None
-    sources: list[str] = field(default_factory=list)  # e.g. file:///.../clinical.csv#row=12
+ENGINES = ("auto", "fast", "pyshacl")
+PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 
 
-@dataclass
-class Report:
-    conforms: bool
-    results: list[Result]
+def validate(
+    data: str | Path | None = None,
+    shapes: str | Path | Graph | list[str | Path] = "shapes",
+    *,
+    store: str | Path | ox.Store | None = None,
+    engine: str = "auto",
+    inference: str = "none",
+    sources: bool = True,
+    threads: int = 2,
+) -> Report:
+    """Validate an RDF file (or a store) against the shapes in a file or folder.
 
-    @property
-    def violations(self) -> int:
-        return sum(1 for r in self.results if r.severity == "Violation")
+    Returns the report: ``.conforms``, ``.results`` (each with its source rows), ``.engines`` (which
+    engine checked each shape) and ``.notes`` (shapes the fast engine left to pySHACL, and why).
+    Unreadable or ill-formed shapes raise ``ShapesError`` (file and line when known).
+    """
+    if (data is None) == (store is None):
+        raise UsageError("give exactly one of a data file or a store (--store)")
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}", hint="use auto, fast or pyshacl")
+    if inference not in ("none", "rdfs", "owlrl", "both"):
+        raise UsageError(f"unknown inference {inference!r}", hint="use none, rdfs, owlrl or both")
+    if inference != "none":
+        if engine == "fast":
+            raise UsageError("inference is done by pySHACL only", hint="use --engine pyshacl (or auto)")
+        engine = "pyshacl"
+    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)  # ill-typed literals: SHACL reports them
+    started = time.perf_counter()
+    shapes_graph = read_shapes(shapes)
+    model = Shapes(shapes_graph)
+    data_path = Path(data) if data is not None else None
+    if data_path is not None and not data_path.is_file():
+        raise SourceError(f"data file {data_path} not found")
 
-    def counts(self) -> Counter:
-        return Counter((r.severity, r.message, r.path or "") for r in self.results)
+    if engine == "auto":
+        engine = "fast" if not fast.dry_plan(model).fallback else "pyshacl"
+
+    report = Report(conforms=True, results=[], data=str(data_path or store), shapes=_shapes_label(shapes))
+    if engine == "pyshacl":
+        dg = _rdflib_data(data_path, store)
+        report.results = run_pyshacl(dg, shapes_graph, inference=inference)
+        report.engines = {_label(s.node): "pyshacl" for s in model.targeted}
+    else:
+        fd = fast.load_file(data_path) if data_path is not None else _open_store(store)
+        plan = fast.plan(model, fd)
+        report.notes += fd.notes
+        report.results = fast.run(fd, plan.queries, threads=threads)
+        report.engines = {_label(s.node): "fast" for s in model.targeted if s.node not in plan.fallback}
+        if plan.fallback:
+            for node, reason in plan.fallback.items():
+                report.notes.append(f"{_label(node)}: {reason} is not supported by the fast engine; pySHACL checked it")
+                report.engines[_label(node)] = "pyshacl"
+            only = _only_shapes(shapes_graph, model, set(plan.fallback))
+            dg = _rdflib_data(data_path, store, fd)
+            report.results += run_pyshacl(dg, only, inference=inference)
+    if sources:
+        add_sources(report.results, data_path, store)
+    report.results.sort(key=_order)
+    report.conforms = not report.results
+    report.seconds = time.perf_counter() - started
+    return report
 
 
-def _shape_files(shapes: Path) -> list[Path]:
-    if shapes.is_dir():
-        files = sorted(p for p in shapes.rglob("*") if p.suffix in (".ttl", ".nt", ".rdf", ".trig"))
-        if not files:
-            raise UsageError(f"no shapes (.ttl) in {shapes}")
-        return files
-    if not shapes.is_file():
-        raise UsageError(f"shapes file {shapes} not found")
-    return [shapes]
+def _order(r: Result) -> tuple:
+    return ({"Violation": 0, "Warning": 1, "Info": 2}.get(r.severity, 3), r.message, r.path or "", r.focus, r.value or "")
 
 
-def _read_shapes(shapes: Path) -> Graph:
+def _label(node: Node) -> str:
+    return str(node) if isinstance(node, URIRef) else f"_:{node}"
+
+
+def _shapes_label(shapes: object) -> str:
+    if isinstance(shapes, Graph):
+        return "shapes graph"
+    if isinstance(shapes, list):
+        return ", ".join(str(s) for s in shapes)
+    return str(shapes)
+
+
+def _open_store(store: str | Path | ox.Store | None) -> fast.Data:
+    if isinstance(store, ox.Store):
+        graphs: list = [ox.DefaultGraph()]
+        graphs += [
+            g for g in store.named_graphs() if not (isinstance(g, ox.NamedNode) and g.value == PROVENANCE_GRAPH)
+        ]
+        return fast.Data(store, graphs, label="store")
+    return fast.open_store(Path(store))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# pySHACL
+
+
+def _rdflib_data(data: Path | None, store: object, loaded: fast.Data | None = None) -> Graph:
+    """The data graph for pySHACL: all graphs of a file merged, or a store's data graphs."""
     g = Graph()
-    for f in _shape_files(shapes):
+    if data is not None:
+        fmt = fast.rdf_format(data)
         try:
-            g.parse(f, format="turtle" if f.suffix == ".ttl" else None)
-        except Exception as exc:
-            raise MappingError(*_turtle_error(exc), Location(file=str(f), line=_error_line(exc))) from exc
+            triples = (
+                q.triple for q in ox.parse(path=str(data), format=fmt, base_iri=data.resolve().as_uri())
+            )
+            nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        except SyntaxError as exc:
+            raise SourceError(f"{data}: not valid RDF: {exc}") from exc
+        g.parse(data=nt, format="nt")
+        return g
+    src = loaded if loaded is not None else _open_store(store)  # type: ignore[arg-type]
+    rows = src.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }")
+    triples = (ox.Triple(r["s"], r["p"], r["o"]) for r in rows)  # type: ignore[index]
+    g.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return g
 
 
-def _error_line(exc: Exception) -> int | None:
-    m = re.search(r"at line (\d+)", str(exc))
-    return int(m.group(1)) if m else None
-
-
-def _turtle_error(exc: Exception) -> tuple[str]:
-    """rdflib's message is several lines; keep the reason (``Bad syntax (objectList expected)``)."""
-    m = re.search(r"Bad syntax \(([^)]*)\)", str(exc))
-    return (f"not valid Turtle: {m.group(1)}" if m else f"not valid Turtle: {str(exc).splitlines()[0]}",)
-
-
-def _read_data(data: Path) -> tuple[Graph, Graph]:
-    """The data graph (all graphs merged), and the provenance links found beside it."""
-    if not data.is_file():
-        raise SourceError(f"data file {data} not found")
-    fmt = {
-        ".nt": ox.RdfFormat.N_TRIPLES,
-        ".nq": ox.RdfFormat.N_QUADS,
-        ".ttl": ox.RdfFormat.TURTLE,
-        ".trig": ox.RdfFormat.TRIG,
-    }.get(data.suffix)
-    if fmt is None:
-        raise UsageError(f"cannot tell the RDF format of {data.name}", hint="use .nt, .nq, .ttl or .trig")
-    g = Graph()
-    try:
-        nt = ox.serialize(
-            (q.triple for q in ox.parse(path=str(data), format=fmt)), format=ox.RdfFormat.N_TRIPLES
-        )
-    except SyntaxError as exc:
-        raise SourceError(f"not valid RDF: {exc}", Location(file=str(data))) from exc
-    g.parse(data=nt, format="nt")
-    prov = Graph()
-    from fairify.convert import provenance_path
-
-    side = provenance_path(data)
-    if side.exists():
-        triples = (q.triple for q in ox.parse(path=str(side), format=ox.RdfFormat.N_QUADS))
-        prov.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-    return g, prov
-
-
-def validate(data: str | Path, shapes: str | Path, *, inference: str = "none") -> Report:
-    """Validate an RDF file against the shapes in a file or folder; returns the report."""
-    import logging
-
+def run_pyshacl(data_graph: Graph, shapes_graph: Graph, *, inference: str = "none") -> list[Result]:
+    """pySHACL on the whole graph; its report read into ``Result``s."""
     import pyshacl
+    from pyshacl.errors import ReportableRuntimeError, ShapeLoadError
 
-    # rdflib logs a traceback for every ill-typed literal it meets; SHACL reports them properly.
-    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
-    data_graph, prov = _read_data(Path(data))
-    shapes_graph = _read_shapes(Path(shapes))
-    conforms, report_graph, _ = pyshacl.validate(
-        data_graph, shacl_graph=shapes_graph, inference=inference, advanced=True, allow_warnings=True
-    )
-    results = []
-    for r in report_graph.subjects(RDF.type, SH.ValidationResult):
-        focus = report_graph.value(r, SH.focusNode)
-        path = report_graph.value(r, SH.resultPath)
-        value = report_graph.value(r, SH.value)
-        msg = report_graph.value(r, SH.resultMessage)
-        results.append(
+    try:
+        _, report_graph, _ = pyshacl.validate(
+            data_graph,
+            shacl_graph=shapes_graph,
+            inference=inference,
+            advanced=True,
+            allow_warnings=False,
+        )
+    except (ShapeLoadError, ReportableRuntimeError) as exc:
+        raise ShapesError(f"pySHACL cannot validate with these shapes: {_first_line(exc)}") from exc
+    except Exception as exc:  # pySHACL raises plain errors for some ill-formed shapes
+        raise ShapesError(f"pySHACL failed: {type(exc).__name__}: {_first_line(exc)}") from exc
+    if not isinstance(report_graph, Graph):  # pySHACL's ValidationFailure
+        raise ShapesError(f"pySHACL cannot validate with these shapes: {_first_line(report_graph)}")  # type: ignore[arg-type]
+    out: list[Result] = []
+    rg: Graph = report_graph
+    # top-level results only: nested ones (sh:detail) are typed sh:ValidationResult too
+    for r in rg.objects(None, SH.result):
+        msg = rg.value(r, SH.resultMessage)
+        shape = rg.value(r, SH.sourceShape)
+        out.append(
             Result(
-                focus=str(focus),
-                path=str(path) if path is not None else None,
-                value=str(value) if value is not None else None,
-                component=str(report_graph.value(r, SH.sourceConstraintComponent)),
-                severity=SEVERITIES.get(str(report_graph.value(r, SH.resultSeverity)), "Violation"),
-                message=str(msg) if msg is not None else "",
-                shape=str(report_graph.value(r, SH.sourceShape)),
-                sources=sorted(str(o) for o in prov.objects(focus, PROV_DERIVED))
-                if focus is not None
-                else [],
+                focus_node=rg.value(r, SH.focusNode),  # type: ignore[arg-type]
+                component=str(rg.value(r, SH.sourceConstraintComponent)),
+                severity_iri=str(rg.value(r, SH.resultSeverity) or SH.Violation),
+                message=_pick_shape_message(shapes_graph, shape) or (str(msg) if msg is not None else ""),
+                source_shape=shape,
+                path_key=read_path(rg, rg.value(r, SH.resultPath)),
+                value_node=rg.value(r, SH.value),
+                engine="pyshacl",
             )
         )
-    results.sort(key=lambda x: (x.severity, x.message, x.focus))
-    return Report(bool(conforms), results)
+    return out
+
+
+def _pick_shape_message(shapes_graph: Graph, shape: Node | None) -> str | None:
+    """The shape's own sh:message (one, language-neutral first), as the fast engine reports it."""
+    from fairify.validate.shapes import pick_message
+
+    if shape is None:
+        return None
+    return pick_message([m for m in shapes_graph.objects(shape, SH.message)])  # type: ignore[misc]
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _only_shapes(g: Graph, model: Shapes, keep: set[Node]) -> Graph:
+    """A copy of the shapes graph in which only the ``keep`` shapes have targets."""
+    from rdflib.namespace import OWL, RDFS
+
+    out = Graph()
+    for prefix, ns in g.namespaces():
+        out.bind(prefix, ns)
+    drop = {s.node for s in model.targeted} - keep
+    for t in g:
+        s, p, o = t
+        if s in drop and (p in TARGETS or (p == RDF.type and o in (RDFS.Class, OWL.Class))):
+            continue
+        out.add(t)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Source rows
+
+
+def add_sources(results: list[Result], data: Path | None, store: object) -> None:
+    """Fill ``Result.sources`` from the provenance links of each focus node."""
+    wanted = {str(r.focus_node) for r in results if isinstance(r.focus_node, URIRef)}
+    if not wanted:
+        return
+    links: dict[str, list[str]] = {}
+    if data is not None:
+        from fairify.convert import provenance_path
+
+        side = provenance_path(data)
+        for f in (side, data) if side != data else (data,):
+            if f.is_file() and f.suffix in (".nq", ".nt"):
+                _scan_links(f, wanted, links)
+    else:
+        _store_links(store, wanted, links)
+    for r in results:
+        if isinstance(r.focus_node, URIRef):
+            r.sources = sorted(set(links.get(str(r.focus_node), [])), key=_source_order)
+
+
+def _source_order(s: str) -> tuple:
+    import re
+
+    m = re.search(r"#(row|tag)=(\d+)$", s)
+    return (s.split("#")[0], int(m.group(2)) if m and m.group(1) == "row" else 0, s)
+
+
+def _scan_links(path: Path, wanted: set[str], links: dict[str, list[str]]) -> None:
+    """Read ``<s> prov:wasDerivedFrom <o>`` lines of an N-Triples/N-Quads file for the wanted subjects."""
+    pred = f"<{PROV_DERIVED}>".encode()
+    keys = {f"<{w}>".encode() for w in wanted}
+    with path.open("rb") as f:
+        for line in f:
+            if pred not in line:
+                continue
+            parts = line.split(b" ", 3)
+            if len(parts) >= 3 and parts[0] in keys and parts[1] == pred and parts[2].startswith(b"<"):
+                links.setdefault(parts[0][1:-1].decode(), []).append(parts[2][1:-1].decode())
+
+
+def _store_links(store: object, wanted: set[str], links: dict[str, list[str]]) -> None:
+    st = store if isinstance(store, ox.Store) else fast.open_store(Path(store)).store  # type: ignore[arg-type]
+    items = sorted(wanted)
+    for i in range(0, len(items), 5000):
+        values = " ".join(f"<{w}>" for w in items[i : i + 5000])
+        q = (
+            f"SELECT ?s ?src WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ VALUES ?s {{ {values} }} "
+            f"?s <{PROV_DERIVED}> ?src }} }}"
+        )
+        for row in st.query(q):  # type: ignore[union-attr]
+            links.setdefault(row["s"].value, []).append(row["src"].value)  # type: ignore[index]
+

@@ -396,3 +396,89 @@ def test_nulls_are_sorted(tmp_path: Path) -> None:
         RML_PREFIXES,
     )
     assert tm_named(m, "tm").source.nulls == ("", "NA", "n/a")
+
+
+# -- RML-Core and RML-IO forms -------------------------------------------------------------------
+
+
+def test_xpath_formulation_resource_declares_namespaces(tmp_path: Path) -> None:
+    text = """\
+        ex:tm rml:logicalSource [ rml:source [ a rml:RelativePathSource ; rml:path "x.xml" ] ;
+                rml:referenceFormulation [ a rml:XPathReferenceFormulation ;
+                    rml:namespace [ rml:namespacePrefix "ex" ; rml:namespaceURL "http://example.org" ] ] ;
+                rml:iterator "/Friends/ex:Character" ] ;
+            rml:subjectMap [ rml:template "http://ex.org/{@id}" ] .
+        """
+    source = tm_named(read(tmp_path, text, RML_PREFIXES), "tm").source
+    assert source.formulation is Formulation.XPATH
+    assert source.options == (("namespace", "ex=http://example.org"),)
+
+
+def test_invalid_turtle_escape_is_refused(tmp_path: Path) -> None:
+    """rdflib reads "\\a" as a BEL character; Turtle has no such escape (RML-Core's RMLTC0023b)."""
+    with pytest.raises(MappingError, match=r"not valid turtle: .*'\\a'") as err:
+        read(
+            tmp_path,
+            """\
+            ex:tm rml:logicalSource [ rml:source [ a rml:RelativePathSource ; rml:path "x.csv" ] ] ;
+                rml:subjectMap [ rml:template "http://ex.org/{N\\ame}" ] .
+            """,
+            RML_PREFIXES,
+        )
+    assert err.value.location.file and err.value.location.file.endswith("mapping.ttl")
+
+
+@pytest.mark.parametrize("prefixes", [LEGACY_PREFIXES, RML_PREFIXES])
+def test_graph_shortcut_with_a_blank_node_is_refused(tmp_path: Path, prefixes: str) -> None:
+    """``rml:graph [ … ]`` is not a graph map: the shortcut's value is the graph IRI itself."""
+    with pytest.raises(MappingError, match="rml:graph takes a constant IRI, found a blank node") as err:
+        read(
+            tmp_path,
+            """\
+            ex:tm rml:logicalSource [ rml:source "x.csv" ] ;
+                rml:subjectMap [ rml:template "http://ex.org/{id}" ;
+                                 rml:graph [ rml:reference "name" ] ] .
+            """,
+            prefixes,
+        )
+    assert "rml:graphMap" in str(err.value) and "subject map" in str(err.value)
+
+
+def test_rml_core_blank_node_constant_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="rml:constant cannot be a blank node"):
+        read(
+            tmp_path,
+            """\
+            ex:tm rml:logicalSource [ rml:source [ a rml:RelativePathSource ; rml:path "x.csv" ] ] ;
+                rml:subjectMap [ rml:constant [] ] .
+            """,
+            RML_PREFIXES,
+        )
+
+
+def test_base_iri_must_be_an_iri(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="rml:baseIRI must be an IRI"):
+        read(
+            tmp_path,
+            """\
+            ex:tm rml:baseIRI "http://ex.org/" ;
+                rml:logicalSource [ rml:source [ a rml:RelativePathSource ; rml:path "x.csv" ] ] ;
+                rml:subjectMap [ rml:template "{id}" ] .
+            """,
+            RML_PREFIXES,
+        )
+
+
+def test_language_tags_are_kept_as_written(tmp_path: Path) -> None:
+    m = read(
+        tmp_path,
+        """\
+        ex:tm rml:logicalSource [ rml:source [ a rml:RelativePathSource ; rml:path "x.csv" ] ] ;
+            rml:subjectMap [ rml:template "http://ex.org/{id}" ] ;
+            rml:predicateObjectMap [ rml:predicate ex:label ;
+                rml:objectMap [ rml:reference "label" ; rml:language "en-GB" ] ] .
+        """,
+        RML_PREFIXES,
+    )
+    obj = the_object(tm_named(m, "tm"))
+    assert isinstance(obj, TermMap) and obj.language == "en-GB"

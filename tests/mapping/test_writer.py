@@ -206,6 +206,22 @@ def test_options_without_rml_form_are_refused() -> None:
         to_rml_turtle(model)
 
 
+def test_xml_namespaces_are_written_on_the_formulation_and_read_back(tmp_path: Path) -> None:
+    model = _sample()
+    tm = model.triples_maps["patients"]
+    src = LogicalSource(
+        Formulation.XPATH,
+        path="x.xml",
+        iterator="//ex:Character",
+        options=(("namespace", "ex=http://example.org"),),
+    )
+    model.triples_maps["patients"] = TriplesMap(tm.id, src, tm.subject, tm.predicate_objects, name=tm.name)
+    text = to_rml_turtle(model)
+    assert (None, URIRef(RML + "namespacePrefix"), None) in Graph().parse(data=text, format="turtle")
+    back = _read_back(text, tmp_path)
+    assert src in {t.source for t in back.triples_maps.values()}
+
+
 def test_null_values_are_written_on_the_source_description_and_read_back(tmp_path: Path) -> None:
     model = _sample()
     db = model.triples_maps["db"]

@@ -200,7 +200,7 @@ def _term(tm: TermMap) -> TermMap:
         expr = FunctionCall(expr.function, tuple(inputs), expr.output)
     language, language_map = tm.language, tm.language_map
     if language_map is not None and isinstance(language_map.expression, Constant):
-        language, language_map = language_map.expression.value.lower(), None
+        language, language_map = language_map.expression.value, None
     elif language_map is not None:
         language_map = _term(language_map)
     datatype, datatype_map = tm.datatype, tm.datatype_map

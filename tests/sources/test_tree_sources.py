@@ -126,6 +126,18 @@ def test_json_references_that_match_nothing_are_reported(read_source, tmp_path):
     assert error.location.field == "$.nmae" and "'name'" in error.hint
 
 
+def test_json_references_that_select_arrays_or_objects_are_reported(tmp_path):
+    (tmp_path / "p.json").write_text(JSON_DOC, encoding="utf-8")
+    source = LogicalSource(Formulation.JSONPATH, path="p.json", iterator="$.patients[*]")
+    reader = open_source(source, ["$.codes", "$.codes[*]", "$.address", "$.address.city"], base_dir=tmp_path)
+    list(reader)  # the reader still gives the elements (legacy RML); RML-Core makes it an error
+    errors = {e.location.field: e for e in reader.structured_references()}
+    assert set(errors) == {"$.codes", "$.address"}
+    assert "selects an array" in errors["$.codes"].message and "$.codes[*]" in errors["$.codes"].hint
+    assert "selects an object" in errors["$.address"].message
+    assert errors["$.codes"].location.row == 1
+
+
 def test_json_errors(read_source):
     with pytest.raises(SourceError) as err:
         read_json(read_source, ["$.id"], text='{"patients": [\n  {"id": 1,}\n]}')

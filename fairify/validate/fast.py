@@ -1,0 +1,272 @@
+"""The fast engine: compiled SHACL queries run on a pyoxigraph store.
+
+Data comes from a file bulk-loaded into an in-memory store, or from a station store as it is.
+The queries return only violating rows, so the work Python does grows with the number of
+results, not with the size of the graph. Independent queries run on two threads: pyoxigraph
+releases the GIL while it evaluates.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from fairify.errors import DataError, SourceError, UsageError
+from fairify.provenance import PROVENANCE_GRAPH
+from fairify.validate.compile import Context, Plan, Query, compile_shapes
+from fairify.validate.report import Result
+from fairify.validate.shapes import Shapes, ShapesError
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+
+FORMATS = {
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".n3": ox.RdfFormat.N3,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+}
+
+# Literals of these types come out of Oxigraph as xsd:integer (see compile.DERIVED_INTEGERS).
+_DERIVED = rb"(?:long|int|short|byte|unsignedLong|unsignedInt|unsignedShort|unsignedByte|positiveInteger|nonNegativeInteger|negativeInteger|nonPositiveInteger)"
+_DERIVED_IRI = re.compile(rb"XMLSchema#" + _DERIVED + rb">")
+_DERIVED_PNAME = re.compile(rb"\bxsd:" + _DERIVED + rb"\b")
+
+
+def rdf_format(path: Path) -> ox.RdfFormat:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"cannot tell the RDF format of {path.name}", hint="use .nt, .nq, .ttl or .trig")
+    return fmt
+
+
+@dataclass
+class Data:
+    """The graph the fast engine queries: a store and the graphs that make up the data graph."""
+
+    store: ox.Store
+    graphs: list | None = None  # None: the union of all graphs
+    derived_integers: bool = False
+    label: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def query(self, sparql: str, **kw: object) -> object:
+        if self.graphs is None:
+            return self.store.query(sparql, use_default_graph_as_union=True, **kw)
+        return self.store.query(sparql, default_graph=self.graphs, **kw)
+
+
+def load_file(path: Path) -> Data:
+    """Bulk-load an RDF file into an in-memory store (all its graphs form the data graph)."""
+    if not path.is_file():
+        raise SourceError(f"data file {path} not found")
+    fmt = rdf_format(path)
+    store = ox.Store()
+    try:
+        store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
+    except SyntaxError as exc:
+        raise SourceError(f"not valid RDF: {exc}", _loc(path)) from exc
+    return Data(store, None, derived_integers=scan_derived_integers(path), label=str(path))
+
+
+def open_store(path: Path) -> Data:
+    """A station store: the data graph is every graph except the provenance graph."""
+    from fairify.store import open_store as _open
+
+    store = _open(path)
+    graphs: list = [ox.DefaultGraph()]
+    graphs += [g for g in store.named_graphs() if not (isinstance(g, ox.NamedNode) and g.value == PROVENANCE_GRAPH)]
+    data = Data(store, graphs, label=str(path))
+    data.notes.append(
+        "in a store, literals of derived integer types (xsd:int, ...) read as xsd:integer; "
+        "use --engine pyshacl on the source files if the data has them"
+    )
+    return data
+
+
+def scan_derived_integers(path: Path) -> bool:
+    """Does the file hold literals typed xsd:int, xsd:byte, ...? (Oxigraph would retype them.)"""
+    if path.stat().st_size == 0:
+        return False
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        if _DERIVED_IRI.search(m):
+            return True
+        return path.suffix.lower() not in (".nt", ".nq") and bool(_DERIVED_PNAME.search(m))
+
+
+def _loc(path: Path):  # noqa: ANN202
+    from fairify.errors import Location
+
+    return Location(file=str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def context(data: Data) -> Context:
+    """Subclass closures and regex checks, read from the data store once each."""
+    cache: dict[str, list[str]] = {}
+    has_subclass = bool(list(data.query(f"SELECT ?s WHERE {{ ?s <{RDFS_SUBCLASS}> ?o }} LIMIT 1")))
+
+    def subclasses(cls: str) -> list[str]:
+        if not has_subclass:
+            return [cls]
+        if cls not in cache:
+            rows = data.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS_SUBCLASS}>* <{cls}> }}")
+            found = [r["c"].value for r in rows if isinstance(r["c"], ox.NamedNode)]  # type: ignore[union-attr]
+            cache[cls] = [cls] + sorted(c for c in found if c != cls)
+        return cache[cls]
+
+    return Context(subclasses=subclasses, derived_integers_in_data=data.derived_integers, regex_ok=regex_ok)
+
+
+_REGEX_STORE: ox.Store | None = None
+
+
+def regex_ok(pattern: str, flags: str) -> bool:
+    """Whether Oxigraph's REGEX accepts the pattern (an invalid one would make every value fail)."""
+    global _REGEX_STORE
+    if _REGEX_STORE is None:
+        _REGEX_STORE = ox.Store()
+    from fairify.validate.compile import _string
+
+    q = f'SELECT (COALESCE(STR(REGEX("", {_string(pattern)}, {_string(flags)})), "error") AS ?r) WHERE {{}}'
+    try:
+        rows = list(_REGEX_STORE.query(q))
+    except SyntaxError:
+        return False
+    if set(flags) - set("smixq"):
+        return False
+    return rows[0]["r"].value != "error"  # type: ignore[index,union-attr]
+
+
+def plan(shapes: Shapes, data: Data) -> Plan:
+    return compile_shapes(shapes, context(data))
+
+
+def dry_plan(shapes: Shapes) -> Plan:
+    """Which shapes the fast engine can take, before any data is loaded."""
+    return compile_shapes(shapes, Context(subclasses=lambda c: [c], regex_ok=regex_ok))
+
+
+def run(data: Data, queries: list[Query], *, threads: int = 2) -> list[Result]:
+    """Run the compiled queries; each returns violating rows only."""
+    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
+    if threads <= 1 or len(queries) <= 1:
+        batches = [_run_one(data, q) for q in queries]
+    else:
+        # the longest queries first, so that two threads finish together
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            batches = list(pool.map(lambda q: _run_one(data, q), queries))
+    return [r for b in batches for r in b]
+
+
+def _run_one(data: Data, q: Query) -> list[Result]:
+    try:
+        if q.kind == "sparql" and q.focus_query is not None:
+            rows: Iterable = (
+                row
+                for f in data.query(q.focus_query)
+                for row in data.query(q.sparql, substitutions={ox.Variable("this"): f["this"]})  # type: ignore[index]
+            )
+            return _results(q, rows)
+        return _results(q, data.query(q.sparql))  # type: ignore[arg-type]
+    except SyntaxError as exc:
+        raise ShapesError(f"the query compiled for {q.label} is not valid SPARQL: {exc}") from exc
+    except OSError as exc:
+        raise SourceError(f"reading the store failed: {exc}") from exc
+
+
+def _results(q: Query, rows: Iterable) -> list[Result]:
+    out: list[Result] = []
+    for row in rows:
+        this = row["this"]
+        if this is None:
+            continue
+        focus = to_rdflib(this)
+        if q.kind == "flags":
+            value = to_rdflib(row["value"])
+            for i, check in enumerate(q.checks):
+                flag = row[f"f{i}"]
+                if flag is not None and flag.value == "true":
+                    out.append(_result(check, focus, value, check.path))
+        elif q.kind == "counts":
+            lo, hi = q.bounds
+            n_term = row["n"]
+            if n_term is None:  # the NOT EXISTS form: no value at all
+                out.append(_result(q.checks[0], focus, None, q.checks[0].path))
+                continue
+            n = int(n_term.value)
+            if lo is not None and n < lo:
+                out.append(_result(q.checks[0], focus, None, q.checks[0].path))
+            if hi is not None and n > hi:
+                out.append(_result(q.checks[1], focus, None, q.checks[1].path))
+        elif q.kind == "focus":
+            check = q.checks[0]
+            value = to_rdflib(row["value"]) if check.reports_value else None
+            path = row["path"]
+            out.append(_result(check, focus, value, path.value if isinstance(path, ox.NamedNode) else check.path))
+        else:  # sparql
+            check = q.checks[0]
+            failure = row["failure"]
+            if failure is not None and failure.value == "true":
+                raise DataError(f"the SPARQL-based constraint of {check.shape.label} reported a failure")
+            value_t = row["value"]
+            value = to_rdflib(value_t) if value_t is not None else (focus if not check.shape.is_property else None)
+            path = row["path"]
+            res = _result(check, focus, value, path.value if isinstance(path, ox.NamedNode) else check.path)
+            res.message = _fill_message(check.message, row)
+            out.append(res)
+    return out
+
+
+def _result(check, focus: Node, value: Node | None, path) -> Result:  # noqa: ANN001
+    return Result(
+        focus_node=focus,
+        component=check.component,
+        severity_iri=check.severity,
+        message=check.message,
+        source_shape=check.shape.node,
+        path_key=path,
+        value_node=value,
+        engine="fast",
+    )
+
+
+_PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z0-9_]+)\}")
+
+
+def _fill_message(message: str, row: ox.QuerySolution) -> str:
+    def sub(m: re.Match) -> str:
+        t = row[m.group(1)]
+        return m.group(0) if t is None else str(getattr(t, "value", t))
+
+    return _PLACEHOLDER.sub(sub, message)
+
+
+def to_rdflib(t: object) -> Node | None:
+    if t is None:
+        return None
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        dt = t.datatype.value
+        return Literal(t.value) if dt == XSD_STRING else Literal(t.value, datatype=URIRef(dt))
+    raise ShapesError(f"unexpected term in a result: {t}")
