@@ -39,11 +39,17 @@ demo: setup $(FAIRIFY_SECRET_FILE)
 	$(BIN)/fairify convert mappings/hn_clinical.yarrrml.yml -o $(DEMO_OUT)/clinical.nq || [ $$? -eq 1 ]
 	@echo "== validate (exit 1 is expected: SHACL finds the planted out-of-range values)"
 	$(BIN)/fairify validate $(DEMO_OUT)/clinical.nq --shapes shapes/hn_clinical.ttl || [ $$? -eq 1 ]
+	@echo "== DICOM: the demo patients' RT headers, de-identified (generic model), and through the TG-263 mapping"
+	$(BIN)/fairify convert --dicom $(DEMO)/dicom -o $(DEMO_OUT)/imaging.nq
+	$(BIN)/fairify convert mappings/dicom_rt.yarrrml.yml -o $(DEMO_OUT)/dicom_rt.nq
 	@echo "== load"
-	$(BIN)/fairify load $(DEMO_OUT)/clinical.nq $(DEMO_OUT)/clinical.prov.nq ontologies/hn_terms.ttl --store $(DEMO_OUT)/store
+	$(BIN)/fairify load $(DEMO_OUT)/clinical.nq $(DEMO_OUT)/clinical.prov.nq ontologies/hn_terms.ttl \
+		$(DEMO_OUT)/imaging.nq $(DEMO_OUT)/imaging.prov.nq $(DEMO_OUT)/dicom_rt.nq ontologies/dicom.ttl \
+		--store $(DEMO_OUT)/store
 	@echo "== query"
 	$(BIN)/fairify query cohort_by_stage --store $(DEMO_OUT)/store
 	$(BIN)/fairify query cohort_survival --param tstage=T3 --param hpv=positive --store $(DEMO_OUT)/store -o $(DEMO_OUT)/cohort_T3_hpv_positive.csv
+	$(BIN)/fairify query imaging_structures --param interpreted_type=PTV --store $(DEMO_OUT)/store
 
 # A demo-only site secret, made on first use and never committed: a real station keeps its own.
 $(FAIRIFY_SECRET_FILE):

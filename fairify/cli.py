@@ -20,8 +20,9 @@ from typing import Annotated, Any, NoReturn
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from fairify.errors import FairifyError
 
@@ -102,7 +103,10 @@ def _progress() -> tuple[Progress | None, Callable[[str, int], None] | None]:
 @app.command()
 @_errors
 def convert(
-    mapping: Annotated[Path, typer.Argument(help="Mapping file: YARRRML (.yml) or RML/R2RML Turtle (.ttl).")],
+    mapping: Annotated[
+        Path | None,
+        typer.Argument(help="Mapping file: YARRRML (.yml) or RML/R2RML Turtle (.ttl); none with --dicom."),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Output file: .nt, .nq, .ttl or .trig.")
     ] = None,
@@ -126,9 +130,42 @@ def convert(
     provenance: Annotated[
         bool, typer.Option("--provenance/--no-provenance", help="Write the PROV-O record and row links.")
     ] = True,
+    dicom: Annotated[
+        Path | None,
+        typer.Option(
+            "--dicom", help="Convert this DICOM folder (recursive) or DICOMDIR with the generic model."
+        ),
+    ] = None,
+    dates: Annotated[
+        str, typer.Option("--dates", help="DICOM dates: shift (keyed per-patient offset), keep or remove.")
+    ] = "shift",
+    retain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--retain",
+            help="DICOM: patient-characteristics, device-identity or institution-identity (repeatable).",
+        ),
+    ] = None,
+    processes: Annotated[
+        int | None, typer.Option("--processes", help="DICOM: worker processes (default: the CPU count).")
+    ] = None,
+    file_paths: Annotated[
+        bool,
+        typer.Option("--file-paths", help="DICOM: name files in provenance by path, not by keyed hash."),
+    ] = False,
 ) -> None:
-    """Convert sources to RDF through a mapping."""
+    """Convert sources to RDF through a mapping, or a DICOM archive with --dicom (no mapping needed)."""
     from fairify.convert import convert as run
+
+    if dicom is not None:
+        if mapping is not None:
+            _fail("give a mapping file or --dicom, not both", EXIT_USAGE)
+        _convert_dicom(
+            dicom, output, store, secret_file, dates, retain or [], processes, provenance, file_paths
+        )
+        return
+    if mapping is None:
+        _fail("give a mapping file, or --dicom FOLDER for the generic DICOM conversion", EXIT_USAGE)
 
     progress, update = _progress()
     try:
@@ -160,6 +197,92 @@ def convert(
             f"{result.issue_count:,} value(s) did not fit their mapping; see the problems above",
             EXIT_NONCONFORMING,
         )
+
+
+def _convert_dicom(
+    source: Path,
+    output: Path | None,
+    store: Path | None,
+    secret_file: Path | None,
+    dates: str,
+    retain: list[str],
+    processes: int | None,
+    provenance: bool,
+    file_paths: bool,
+) -> None:
+    """``convert --dicom``: one call to fairify.dicom.convert_dicom, then its summary; 1 if a file had a problem."""
+    from fairify.dicom import Profile, convert_dicom
+
+    profile = Profile.from_options({"dates": dates, "retain": ",".join(retain)})
+    progress = None
+    if not _State.quiet and sys.stderr.isatty():
+        progress = Progress(
+            TextColumn("DICOM"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} files"),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+    task = progress.add_task("files", total=None) if progress else None
+
+    def update(done: int, total: int | None) -> None:
+        if progress is not None and task is not None:
+            progress.update(task, completed=done, total=total)
+
+    try:
+        if progress:
+            progress.start()
+        r = convert_dicom(
+            source,
+            output,
+            store=store,
+            secret_file=secret_file,
+            profile=profile,
+            processes=processes,
+            provenance=provenance,
+            keyed_file_iris=not file_paths,
+            progress=update if progress else None,
+        )
+    finally:
+        if progress:
+            progress.stop()
+    rate = r.files / r.seconds if r.seconds else 0
+    _say(
+        f"{r.converted:,} of {r.files:,} file(s) converted -> {r.quads:,} quads in {r.output or r.store} "
+        f"({r.seconds:.1f} s, {rate:,.0f} files/s)"
+    )
+    _say(f"{r.patients:,} patient(s), {r.studies:,} study(ies), {r.series:,} series")
+    if r.provenance:
+        _say(f"provenance: {r.provenance}")
+    _say("de-identified: " + "; ".join(label for _, label in profile.methods()))
+    if r.directories:
+        _say(f"{r.directories:,} DICOMDIR index file(s) not converted (the files they list are)")
+    for kind, problems, count in (
+        ("skipped", r.skipped, r.skipped_count),
+        ("warning", r.warnings, r.warning_count),
+    ):
+        for p in problems[:MAX_LISTED]:
+            err.print(f"{kind}: {p}", markup=False)
+        if count > MAX_LISTED:
+            err.print(f"{kind}: ... and {count - MAX_LISTED:,} more", markup=False)
+    if not r.ok:
+        _fail(
+            f"{r.skipped_count:,} file(s) skipped, {r.warning_count:,} value(s) or file(s) with warnings; "
+            "see above",
+            EXIT_NONCONFORMING,
+        )
+
+
+MAX_LISTED = 50
+
+
+class _RateColumn(ProgressColumn):
+    """Files per second."""
+
+    def render(self, task: Any) -> Text:
+        return Text(f"{task.speed or 0:,.0f} files/s")
 
 
 @mapping_app.command("compile")
@@ -252,13 +375,190 @@ def validate(
 @_errors
 def load(
     files: Annotated[list[Path], typer.Argument(help="RDF files to load (.nt, .nq, .ttl, .trig).")],
-    store: Annotated[Path, typer.Option("--store", help="Oxigraph store folder (created if missing).")],
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Oxigraph store folder (created if missing).")
+    ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="Instead of a store: the Graph Store Protocol URL of a SPARQL 1.1 store "
+            "(Oxigraph .../store, Fuseki .../data, GraphDB .../rdf-graphs/service).",
+        ),
+    ] = None,
+    graph: Annotated[
+        list[str] | None,
+        typer.Option("--graph", help="Source name for each file, in order (default: the file name)."),
+    ] = None,
+    shapes: Annotated[
+        Path | None,
+        typer.Option("--shapes", help="Validate each file with these SHACL shapes; the result is recorded."),
+    ] = None,
 ) -> None:
-    """Load RDF files into the station's Oxigraph store."""
+    """Load RDF files, one named graph per file; a reloaded file replaces its graph atomically."""
     from fairify.store import load as run
+    from fairify.store import upload
 
-    result = run(list(files), store)
+    if (store is None) == (endpoint is None):
+        _fail("give exactly one of --store or --endpoint", EXIT_USAGE)
+    names = list(graph) if graph else None
+    if names is not None and len(names) != len(files):
+        _fail(f"--graph given {len(names)} time(s) for {len(files)} file(s)", EXIT_USAGE)
+    if endpoint is not None:
+        result = upload(list(files), endpoint, names=names)
+        for g in result.graphs:
+            _say(f"{g.path} -> <{g.source}> at {endpoint}")
+        return
+    validation = _validate_for_load(files, shapes) if shapes else None
+    result = run(list(files), store, names=names, validation=validation)  # type: ignore[arg-type]
+    for g in result.graphs:
+        what = {"unchanged": "unchanged", "loaded": "loaded", "replaced": f"replaced {g.replaced}"}[g.status]
+        _say(f"{g.path} -> {g.graph}: {g.quads:,} quads ({what})")
     _say(f"loaded {len(result.files)} file(s) into {store}: +{result.quads:,} quads")
+
+
+def _validate_for_load(files: list[Path], shapes: Path) -> dict[str, str]:
+    from fairify.validate import validate as run
+
+    results = {}
+    for f in files:
+        report = run(f, shapes)
+        n = len(getattr(report, "results", []) or [])
+        results[str(f)] = (
+            f"conforms to {shapes.name}" if report.conforms else f"{n} SHACL result(s) ({shapes.name})"
+        )
+        _say(f"{f}: {results[str(f)]}")
+    return results
+
+
+store_app = typer.Typer(help="Inspect and describe the station's store.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("info")
+@_errors
+def store_info(
+    store: Annotated[Path, typer.Option("--store", help="Oxigraph store folder.")],
+    top: Annotated[int, typer.Option("--top", help="Classes and properties to list per graph.")] = 5,
+    history: Annotated[bool, typer.Option("--history", help="List every recorded load.")] = False,
+) -> None:
+    """Graphs, quad counts, classes and properties (VoID) and the provenance of each load."""
+    from fairify.store import history as loads
+    from fairify.store import info
+
+    i = info(store)
+    out.print(f"{store}: {i.quads:,} quads in {len(i.sources)} source graph(s)", markup=False)
+    for s in i.sources:
+        out.print(f"\n{s.name}  <{s.graph}>  {s.quads:,} quads", markup=False)
+        out.print(f"  loaded {s.loaded} from {', '.join(s.used) or '?'} ({s.loads} load(s))", markup=False)
+        if s.sha256:
+            out.print(f"  sha256 {s.sha256}", markup=False)
+        out.print(f"  validation: {s.validation or 'not validated'}", markup=False)
+        for label, items in (("classes", s.classes), ("properties", s.properties)):
+            if items:
+                shown = ", ".join(f"{_short(k)} {v:,}" for k, v in list(items.items())[:top])
+                more = f" (+{len(items) - top} more)" if len(items) > top else ""
+                out.print(f"  {len(items)} {label}: {shown}{more}", markup=False)
+    for g, n in i.other_graphs.items():
+        out.print(
+            f"\n{'<' + g + '>' if g else 'default graph'}  {n:,} quads (not loaded by fairify)", markup=False
+        )
+    out.print(f"\nprovenance graph: {i.provenance_quads:,} quads", markup=False)
+    if i.stale:
+        out.print(f"stale versions (removed by the next load or serve): {', '.join(i.stale)}", markup=False)
+    if history:
+        for h in loads(store):
+            out.print(
+                f"{h['end']}  {h['name']}  {h['status']}  {int(h['n']):,} quads  {h['validation']}  {h['graph'] or ''}",
+                markup=False,
+            )
+
+
+@store_app.command("describe")
+@_errors
+def store_describe(
+    store: Annotated[Path, typer.Option("--store", help="Oxigraph store folder.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Turtle here.")] = None,
+    title: Annotated[str, typer.Option("--title", help="The dataset's title.")] = "FAIR data station",
+    publisher: Annotated[str | None, typer.Option("--publisher", help="Who publishes it.")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Public SPARQL endpoint URL to advertise.")
+    ] = None,
+    license: Annotated[str | None, typer.Option("--license", help="License IRI.")] = None,
+) -> None:
+    """A DCAT + VoID description of the station's dataset (Turtle) for FAIR catalogues."""
+    from fairify.engine.sinks import write_atomic
+    from fairify.store import describe
+
+    text = describe(store, title=title, publisher=publisher, endpoint=endpoint, license=license)
+    if output is None:
+        out.print(text, markup=False, end="")
+    else:
+        write_atomic(output, text.encode())
+        _say(f"wrote {output}")
+
+
+@app.command()
+@_errors
+def export(
+    store: Annotated[Path, typer.Option("--store", help="Oxigraph store folder.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Dump file: .nq or .trig.")],
+) -> None:
+    """Dump the store (current graphs and provenance) to N-Quads or TriG."""
+    from fairify.store import export as run
+
+    run(store, output)
+    _say(f"wrote {output} ({output.stat().st_size:,} bytes)")
+
+
+@app.command()
+@_errors
+def serve(
+    store: Annotated[Path, typer.Option("--store", help="Oxigraph store folder.")],
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 7878,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    aggregate_only: Annotated[
+        bool,
+        typer.Option(
+            "--aggregate-only", help="Serve only aggregate-only templates (suppressed), no SPARQL endpoint."
+        ),
+    ] = False,
+    read_write: Annotated[
+        bool, typer.Option("--read-write", help="Accept SPARQL updates and Graph Store writes.")
+    ] = False,
+    timeout: Annotated[int, typer.Option("--timeout", help="Query timeout in seconds.")] = 30,
+    station: Annotated[
+        str | None, typer.Option("--station", help="This station's name in aggregate answers.")
+    ] = None,
+    queries: Annotated[Path | None, typer.Option("--queries", help="Folder of templates.")] = None,
+) -> None:
+    """Serve the store: Oxigraph's read-only SPARQL endpoint, or the aggregate-only template API."""
+    from fairify.serve import OxigraphServer, serve_aggregate
+
+    if aggregate_only:
+        if read_write:
+            _fail("--aggregate-only serves no SPARQL endpoint to write to", EXIT_USAGE)
+        _say(f"aggregate-only API on http://{host}:{port}/templates (Ctrl-C stops it)")
+        serve_aggregate(store, host=host, port=port, queries=queries, station=station)
+        return
+    import signal
+
+    def _stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops the server as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, _stop)
+    server = OxigraphServer(store, host=host, port=port, read_only=not read_write, timeout_s=timeout)
+    server.start()
+    mode = "read-write" if read_write else "read-only"
+    _say(f"SPARQL endpoint ({mode}) on {server.query_url} (Ctrl-C stops it)")
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        server.stop()
+    if code:
+        _fail(f"the oxigraph server stopped (exit {code})", EXIT_FAILURE)
 
 
 @app.command()
@@ -276,11 +576,21 @@ def query(
         Path | None, typer.Option("--output", "-o", help="Write .csv, .parquet or .json.")
     ] = None,
     queries: Annotated[Path | None, typer.Option("--queries", help="Folder of templates.")] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option("--endpoint", help="SPARQL endpoint [NAME=]URL to ask (repeatable: federation)."),
+    ] = None,
+    station: Annotated[
+        list[str] | None,
+        typer.Option("--station", help="Aggregate-only station API [NAME=]URL (repeatable)."),
+    ] = None,
+    labels: Annotated[
+        bool, typer.Option("--labels", help="Show IRIs by their rdfs:label from ontologies/.")
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each station.")] = 60,
 ) -> None:
-    """Run a SPARQL template (or --sparql) on the store and show or save the typed table."""
-    from fairify.query import list_templates, run_sparql
-    from fairify.query import query as run_template
-    from fairify.store import open_store
+    """Run a SPARQL template (or --sparql) on the store or stations and show or save the typed table."""
+    from fairify.query import federate, list_templates
 
     if name == "list" or (name is None and sparql is None):
         table = Table(title="query templates")
@@ -291,16 +601,33 @@ def query(
                 f"{p.name}:{p.kind}" + (f"={p.default}" if p.default is not None else "")
                 for p in t.params.values()
             )
-            table.add_row(t.name, params, t.description)
+            agg = f" [aggregate-only, cells < {t.min_cell_count} suppressed]" if t.aggregate else ""
+            table.add_row(t.name, params, t.description + agg)
         out.print(table)
         return
-    if store is None:
-        _fail("give --store with the Oxigraph store to query", EXIT_USAGE)
+    if store is None and not endpoint and not station:
+        _fail("give --store, --endpoint or --station to query", EXIT_USAGE)
     params = dict(_split_param(p) for p in (param or []))
-    if sparql is not None:
-        df = run_sparql(open_store(store), sparql)
-    else:
-        df = run_template(name, store, queries=queries, **params)  # type: ignore[arg-type]
+    if sparql is not None and params:
+        _fail("--param applies to templates, not to --sparql", EXIT_USAGE)
+    result = federate(
+        name if sparql is None else None,
+        store=store,
+        endpoints=endpoint,
+        stations=station,
+        sparql=sparql,
+        queries=queries,
+        timeout=timeout,
+        labels=labels,
+        **params,
+    )
+    for where, message in result.errors.items():
+        err.print(f"station {where}: {message}", markup=False)
+    if not result.rows:
+        _fail("no station answered" if result.errors else "nothing to query", EXIT_FAILURE)
+    df = result.frame
+    if store is not None and not endpoint and not station:
+        df = df.drop(columns=["station"])
     if output is not None:
         _write_frame(df, output)
         _say(f"{len(df):,} rows -> {output}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fairify.engine.engine import Engine, IssueSummary, Options
 from fairify.engine.sinks import FileSink, StoreSink, output_format
@@ -75,11 +76,14 @@ def convert(
         sink: FileSink | StoreSink = FileSink(out_path)
         prov_path = provenance_path(out_path) if provenance else None
     else:
-        sink = StoreSink(Path(store))  # type: ignore[arg-type]
+        from fairify.store import source_name
+
+        # One named graph per mapping, e.g. .../graph/hn_clinical, replaced as a whole on reconversion.
+        sink = StoreSink(Path(store), source_name(m.path or "converted"))  # type: ignore[arg-type]
         prov_path = None
-    prov_sink: FileSink | StoreSink | None = None
+    prov_sink: Any = None
     if provenance:
-        prov_sink = FileSink(prov_path, "nq") if prov_path else sink
+        prov_sink = FileSink(prov_path, "nq") if prov_path else sink.provenance()  # type: ignore[union-attr]
     started = now()
     try:
         stats = engine.run(sink, prov_sink)
@@ -95,12 +99,11 @@ def convert(
         )
         if prov_sink is not None:
             prov_sink.write_bytes(record.nquads())
-            if prov_sink is not sink:
-                prov_sink.commit()
+            prov_sink.commit()
         sink.commit()
     except BaseException:
         sink.abort()
-        if prov_sink is not None and prov_sink is not sink:
+        if prov_sink is not None:
             prov_sink.abort()
         raise
     return ConversionResult(

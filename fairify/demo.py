@@ -320,6 +320,21 @@ def generate_benchmark_csv(path: Path | str, rows: int, seed: int = 42) -> Path:
     return path
 
 
+def generate_dicom(
+    out_dir: Path | str, patients: int = 5, seed: int = 42, clinical: Path | str | None = None
+) -> list[Path]:
+    """Synthetic RT headers (CT series, RTSTRUCT, RTPLAN, RTDOSE) for ``patients`` of ``clinical.csv``.
+
+    Their PatientIDs and prescriptions are the cohort's, so the demo can join imaging with the
+    clinical graph; see ``fairify.dicom.synthetic``. Returns the files written.
+    """
+    from fairify.dicom.synthetic import generate
+
+    return generate(
+        Path(out_dir), Path(clinical) if clinical else DEFAULT_OUT / "clinical.csv", patients, seed
+    )
+
+
 class _IdMaker:
     """Hospital-style MRNs (``HN-4830217``): unique, not in row order, from an affine permutation."""
 
@@ -763,7 +778,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
     )
     parser.add_argument("--clean", action="store_true", help="canonical codes, no missing values, no errors")
+    parser.add_argument(
+        "--dicom",
+        type=Path,
+        help="write synthetic RT DICOM headers for 5 patients of --out's clinical.csv here",
+    )
     args = parser.parse_args(argv)
+    if args.dicom:
+        files = generate_dicom(args.dicom, 5, args.seed, Path(args.out) / "clinical.csv")
+        print(f"{len(files)} DICOM files in {args.dicom}")
+        return 0
     started = time.perf_counter()
     paths = generate_cohort(args.out, args.patients, args.seed, clean=args.clean)
     seconds = time.perf_counter() - started

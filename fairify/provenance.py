@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rdflib import RDF, XSD, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV
+from rdflib.namespace import DCTERMS, PROV, RDFS
 
 FAIRIFY = Namespace("https://w3id.org/fairify/ns#")
 PROVENANCE_GRAPH = "https://w3id.org/fairify/graph/provenance"
@@ -35,7 +35,7 @@ def file_iri(path: str | Path) -> URIRef:
 
 @dataclass
 class RunRecord:
-    mapping: Path
+    mapping: Path | None  # None: a conversion with no mapping file (fairify's generic DICOM model)
     started: datetime
     ended: datetime
     sources: dict[str, int]  # location -> records read
@@ -43,6 +43,8 @@ class RunRecord:
     quads: int = 0
     issues: int = 0
     options: dict[str, str] = field(default_factory=dict)
+    # De-identification methods applied, as (IRI, label): DICOM CID 7050 codes for DICOM sources.
+    methods: list[tuple[str, str]] = field(default_factory=list)
 
     def graph(self, g: Graph | None = None) -> Graph:
         from fairify import __version__
@@ -62,11 +64,15 @@ class RunRecord:
         g.add((run, FAIRIFY.issueCount, Literal(self.issues)))
         for k, v in sorted(self.options.items()):
             g.add((run, FAIRIFY.option, Literal(f"{k}={v}")))
-        m = file_iri(self.mapping)
-        g.add((run, PROV.used, m))
-        g.add((m, RDF.type, FAIRIFY.Mapping))
-        if self.mapping.is_file():
-            g.add((m, FAIRIFY.sha256, Literal(sha256_file(self.mapping))))
+        for iri, label in self.methods:
+            g.add((run, FAIRIFY.deidentificationMethod, URIRef(iri)))
+            g.add((URIRef(iri), RDFS.label, Literal(label)))
+        if self.mapping is not None:
+            m = file_iri(self.mapping)
+            g.add((run, PROV.used, m))
+            g.add((m, RDF.type, FAIRIFY.Mapping))
+            if self.mapping.is_file():
+                g.add((m, FAIRIFY.sha256, Literal(sha256_file(self.mapping))))
         for loc, count in self.sources.items():
             s = file_iri(loc)
             g.add((run, PROV.used, s))

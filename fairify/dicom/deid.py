@@ -88,7 +88,10 @@ FILE_META_KEPT = frozenset({0x00020002, 0x00020010})  # Media Storage SOP Class 
 # Table E.1-1 option columns -> the profile option that applies them.
 _OPTION_CODES = {
     "clean_descriptors": ("113105", "Clean Descriptors Option"),
-    "retain_long_modified_dates": ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
+    "retain_long_modified_dates": (
+        "113107",
+        "Retain Longitudinal Temporal Information Modified Dates Option",
+    ),
     "retain_long_full_dates": ("113106", "Retain Longitudinal Temporal Information Full Dates Option"),
     "retain_patient_characteristics": ("113108", "Retain Patient Characteristics Option"),
     "retain_device_identity": ("113109", "Retain Device Identity Option"),
@@ -183,7 +186,11 @@ class Profile:
             out.append(_OPTION_CODES["retain_long_modified_dates"])
         if self.dates == "keep":
             out.append(_OPTION_CODES["retain_long_full_dates"])
-        for flag in ("retain_patient_characteristics", "retain_device_identity", "retain_institution_identity"):
+        for flag in (
+            "retain_patient_characteristics",
+            "retain_device_identity",
+            "retain_institution_identity",
+        ):
             if getattr(self, flag):
                 out.append(_OPTION_CODES[flag])
         return [(DCM_CODES + code, meaning) for code, meaning in out]

@@ -18,6 +18,7 @@ import math
 import re
 import struct
 from datetime import date
+from typing import NamedTuple
 
 from pydicom.charset import decode_bytes
 
@@ -34,7 +35,9 @@ XSD_FLOAT = XSD + "float"
 XSD_INTEGER = XSD + "integer"
 RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
 
-TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "SH", "ST", "TM", "UC", "UI", "UR", "UT", "PN"})
+TEXT_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "SH", "ST", "TM", "UC", "UI", "UR", "UT", "PN"}
+)
 SINGLE_VALUED = frozenset({"LT", "ST", "UT", "UR"})  # backslash is text here, not a separator
 CHARSET_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 BINARY_NUMBERS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "UV": "Q", "SV": "q"}
@@ -179,7 +182,11 @@ def json_number(text: str, vr: str) -> str:
 
 def json_array(items: list[object]) -> str:
     """Values in order, as one compact JSON text (numbers pre-formatted are passed as ``_Raw``)."""
-    return "[" + ",".join(i.text if isinstance(i, RawJson) else json.dumps(i, ensure_ascii=False) for i in items) + "]"
+    return (
+        "["
+        + ",".join(i.text if isinstance(i, RawJson) else json.dumps(i, ensure_ascii=False) for i in items)
+        + "]"
+    )
 
 
 class RawJson:
@@ -189,3 +196,105 @@ class RawJson:
 
     def __init__(self, text: str) -> None:
         self.text = text
+
+
+# ---------------------------------------------------------------------------------------------
+# Sequences, parsed from their raw bytes without building pydicom Datasets
+
+
+_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+UNDEFINED = 0xFFFFFFFF
+
+
+class Element(NamedTuple):
+    """A raw element: its value is bytes, or None when deferred (larger than worth reading).
+
+    The first four fields are where pydicom's RawDataElement has them, so either reads the same.
+    """
+
+    tag: int
+    VR: str | None
+    length: int
+    value: bytes | None
+    is_little_endian: bool
+    value_tell: int
+
+
+_new = tuple.__new__  # builds an Element without NamedTuple's Python-level __new__
+
+
+def parse_items(
+    data: bytes, implicit: bool, little: bool, vr_of: object, start: int = 0, end: int | None = None
+) -> list[list[Element]]:
+    """The items of a sequence value: each a list of its raw elements, in order.
+
+    ``vr_of(tag)`` gives the dictionary VR (implicit VR data says nothing else); a sequence inside
+    an item is kept as one element whose value is its bytes, parsed when it is visited.
+    """
+    items, _ = _items(memoryview(data), start, len(data) if end is None else end, implicit, little, vr_of)
+    return items
+
+
+def _items(
+    buf: memoryview, pos: int, end: int, implicit: bool, little: bool, vr_of: object
+) -> tuple[list, int]:
+    e = "<" if little else ">"
+    items: list[list[Element]] = []
+    while pos + 8 <= end:
+        group, elem, length = struct.unpack_from(e + "HHI", buf, pos)
+        tag = (group << 16) | elem
+        pos += 8
+        if tag == _SEQ_END:
+            return items, pos
+        if tag != _ITEM:
+            raise BadValue(f"expected an item in the sequence, found ({group:04X},{elem:04X})")
+        stop = end if length == UNDEFINED else pos + length
+        if stop > end:
+            raise BadValue("an item runs past the end of its sequence")
+        elements, pos = _elements(buf, pos, stop, implicit, little, vr_of, length == UNDEFINED)
+        items.append(elements)
+    return items, pos
+
+
+def _elements(
+    buf: memoryview, pos: int, end: int, implicit: bool, little: bool, vr_of: object, delimited: bool
+) -> tuple[list[Element], int]:
+    e = "<" if little else ">"
+    out: list[Element] = []
+    while pos + 8 <= end:
+        group, elem = struct.unpack_from(e + "HH", buf, pos)
+        tag = (group << 16) | elem
+        if tag == _ITEM_END:
+            return out, pos + 8
+        if implicit:
+            (length,) = struct.unpack_from(e + "I", buf, pos + 4)
+            vr = None
+            pos += 8
+        else:
+            vr_bytes = bytes(buf[pos + 4 : pos + 6])
+            vr = vr_bytes.decode("ascii", "replace")
+            if vr_bytes in _LONG_VRS:
+                (length,) = struct.unpack_from(e + "I", buf, pos + 8)
+                pos += 12
+            else:
+                (length,) = struct.unpack_from(e + "H", buf, pos + 6)
+                pos += 8
+        if length == UNDEFINED:
+            # a nested sequence (or encapsulated data) of undefined length: find its end
+            is_sq = vr == "SQ" or (vr in (None, "UN") and vr_of(tag) == "SQ")  # type: ignore[operator]
+            if not is_sq:
+                raise BadValue(f"undefined length in ({group:04X},{elem:04X})")
+            _, after = _items(buf, pos, end, implicit, little, vr_of)
+            out.append(_new(Element, (tag, "SQ", UNDEFINED, bytes(buf[pos:after]), little, pos)))
+            pos = after
+            continue
+        if pos + length > end:
+            raise BadValue(f"({group:04X},{elem:04X}) runs past the end of its item")
+        out.append(_new(Element, (tag, vr, length, bytes(buf[pos : pos + length]), little, pos)))
+        pos += length
+    if delimited:
+        raise BadValue("an item of undefined length has no delimiter")
+    return out, pos

@@ -159,6 +159,10 @@ class Engine:
             for term_map, origin in _term_maps(tm):
                 self._prepare_functions(term_map, origin or tm.label)
             self._prefix[tm.id] = "b" + hashlib.blake2b(tm.id.encode(), digest_size=4).hexdigest() + "_"
+            if tm.source.formulation is Formulation.DICOM:  # raw identifiers only into ffn:pseudonym
+                from fairify.dicom.source import check_triples_map
+
+                check_triples_map(tm)
             no_db = tm.source.database is None and self.options.database is None
             if tm.source.path is None and no_db and (tm.source.table or tm.source.query):
                 raise UsageError(
@@ -215,6 +219,8 @@ class Engine:
                 finally:
                     reader.close()
                 self.stats.records.setdefault(reader.location, 0)
+                for problem in getattr(reader, "problems", ()):  # files a DICOM source could not (fully) read
+                    self._file_problem(problem)
         finally:
             for reader, _ in readers:
                 reader.close()
@@ -236,6 +242,7 @@ class Engine:
                 base_dir=self.mapping_dir,
                 database=self.options.database,
                 chunk_rows=self.options.chunk_rows,
+                secret=self.options.secret,
             )
         except FairifyError as exc:
             # Name the triples map that uses the missing reference (the first, if none is known).
@@ -559,6 +566,15 @@ class Engine:
         return table
 
     # -- problems --------------------------------------------------------------------------------------
+    def _file_problem(self, problem: Any) -> None:
+        """A source's per-file problem (``fairify.dicom.walk.FileProblem``), counted like a data problem."""
+        message = ("skipped: " if problem.skipped else "") + problem.reason
+        key = (message, problem.path, problem.tag)
+        summary = self.stats.issues.get(key)
+        if summary is None:
+            summary = self.stats.issues[key] = IssueSummary(message, problem.path, problem.tag)
+        summary.count += 1
+
     def _report(
         self,
         state: _State,

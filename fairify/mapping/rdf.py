@@ -370,6 +370,11 @@ class _Reader:
             iterator = "$" if formulation is Formulation.JSONPATH else "/*"
         if path is None and formulation is not Formulation.SQL:
             raise self.err("logical source has no rml:source", el)
+        options += tuple(  # fairify's DICOM source options (fairify:dates, fairify:retain)
+            (key, str(v))
+            for key in ("dates", "retain")
+            for v in self.g.objects(node, URIRef("https://w3id.org/fairify/ns#" + key))
+        )
         return LogicalSource(
             formulation=formulation,
             path=path,

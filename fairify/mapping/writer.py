@@ -141,7 +141,10 @@ class _Writer:
         self.sources[src] = node
         g.add((node, RDFNS.type, RMLNS.LogicalSource))
         namespaces = [v for k, v in src.options if k == "namespace" and "=" in v]
-        if len(namespaces) != len(src.options) or (namespaces and src.formulation is not Formulation.XPATH):
+        if src.formulation is Formulation.DICOM:  # fairify's DICOM source options, in its namespace
+            for key, value in src.options:
+                g.add((node, FAIRIFY[key], Literal(value)))
+        elif len(namespaces) != len(src.options) or (namespaces and src.formulation is not Formulation.XPATH):
             names = ", ".join(k for k, _ in src.options)
             raise self.err(f"source options ({names}) have no RML form", f"triples map {label}")
         if src.formulation is Formulation.SQL:

@@ -148,6 +148,7 @@ _FORMULATIONS = {
     "json": Formulation.JSONPATH,
     "xpath": Formulation.XPATH,
     "xml": Formulation.XPATH,
+    "dicom": Formulation.DICOM,  # fairify: a folder of DICOM files or a DICOMDIR (fairify.dicom.source)
 }
 _UNSUPPORTED_FORMULATIONS = {"xquery": "XQuery reference formulation", "css3": "CSS3 reference formulation"}
 
@@ -234,6 +235,8 @@ _SOURCE_KEYS = {
     "encoding": (),
     "delimiter": (),
     "null": (),  # fairify extension: RML-IO's rml:null, the values read as NULL
+    "dates": (),  # fairify extension, DICOM sources: shift (default), keep or remove
+    "retain": (),  # fairify extension, DICOM sources: Annex E retain options, comma-separated
 }
 _CREDENTIAL_KEYS = {"username": (), "password": ()}
 _AUTHOR_KEYS = {"name": (), "email": (), "website": (), "webid": ()}
@@ -667,7 +670,11 @@ class _Compiler:
         formulation = (
             self.formulation(rf, self.loc(node, "referenceFormulation")) if rf is not None else _guess(access)
         )
-        return replace(self.file_source(formulation, access, iterator, delimiter, encoding, loc), nulls=nulls)
+        options = tuple((k, v) for k in ("dates", "retain") if (v := get(k)) is not None)
+        if options and formulation is not Formulation.DICOM:
+            raise self.err(f"`{options[0][0]}` is for DICOM sources only", self.loc(node, options[0][0]))
+        source = self.file_source(formulation, access, iterator, delimiter, encoding, loc)
+        return replace(source, nulls=nulls, options=options)
 
     def nulls(self, node: CommentedMap, key: Any) -> tuple[str, ...]:
         """A source's ``null``: a value or a list of values read as NULL (RML-IO's ``rml:null``).

@@ -60,14 +60,23 @@ def open_source(
     base_dir: Path,
     database: str | None = None,
     chunk_rows: int = 200_000,
+    secret: bytes | None = None,
 ) -> SourceReader:
     """Open ``source`` for the given references (column names, JSONPath or XPath expressions).
 
     ``base_dir`` resolves relative file paths (the mapping's directory); ``database`` is the
-    SQLAlchemy URL to use when the source names none.
+    SQLAlchemy URL to use when the source names none; ``secret`` is the site secret, which a
+    DICOM source needs to de-identify what it reads.
     """
     chunk_rows = max(1, int(chunk_rows))
     f = source.formulation
+    if f is Formulation.DICOM:
+        from fairify.dicom.source import DicomReader, resolve_source_path
+
+        if not source.path:
+            raise SourceError("the DICOM logical source names no folder", Location(element=source.describe()))
+        path = resolve_source_path(source.path, Path(base_dir))
+        return DicomReader(source, references, path=path, chunk_rows=chunk_rows, secret=secret)
     if f is Formulation.SQL:
         from fairify.sources.sql import SqlReader
 

@@ -180,6 +180,7 @@ class Context:
     subclasses: Callable[[str], list[str]]
     derived_integers_in_data: bool = False
     regex_ok: Callable[[str, str], bool] = lambda pattern, flags: True
+    shapes_graph: Callable[[], str | None] = lambda: None  # a named graph holding the shapes, if possible
 
 
 def compile_shapes(shapes: Shapes, ctx: Context) -> Plan:
@@ -211,7 +212,7 @@ class _Compiler:
         return f"?{stem}{next(self._n)}"
 
     def compile(self) -> list[Query]:
-        return self.report(self.top, lambda v: self.focus(self.top, v), [])
+        return self.report(self.top, lambda v: self.focus(self.top, v), [], ())
 
     # -- focus nodes ---------------------------------------------------------------------------
 
@@ -245,8 +246,14 @@ class _Compiler:
 
     # -- reporting a shape ---------------------------------------------------------------------
 
-    def report(self, shape: Shape, focus: Callable[[str], str], stack: list[Node]) -> list[Query]:
-        """Queries giving the results of ``shape`` for the focus nodes ``focus`` binds."""
+    def report(
+        self, shape: Shape, focus: Callable[[str], str], stack: list[Node], chain: tuple[str, ...]
+    ) -> list[Query]:
+        """Queries giving the results of ``shape`` for the focus nodes ``focus`` binds.
+
+        ``chain`` holds the variables of the parents' focus nodes of a nested property shape: they
+        are projected too, so that a node reached from two parents gives two results, as in SHACL.
+        """
         if shape.deactivated:
             return []
         if shape.node in stack:
@@ -270,6 +277,7 @@ class _Compiler:
                 continue
             ok = self.value_ok(shape, c, "?value", stack)
             if ok is not None:
+                check.reports_value = local != "HasValue"
                 value_checks.append((check, ok))
                 continue
             queries.append(self.focus_query(shape, c, check, focus, stack))
@@ -277,19 +285,26 @@ class _Compiler:
             queries.append(self.count_query(shape, counts, focus, message))
         if value_checks:
             queries.append(self.flags_query(shape, value_checks, focus))
+        if chain:
+            for q in queries:
+                q.sparql = _with_chain(q.sparql, chain)
+                if q.focus_query is not None:
+                    q.focus_query = _with_chain(q.focus_query, chain).replace("SELECT DISTINCT", "SELECT", 1)
         for p in shape.properties:
             child = self.shapes.get(p)
             if shape.is_property:
                 parent_path = path_sparql(shape.path)  # type: ignore[arg-type]
+                t = self.var("t")
 
-                def child_focus(v: str, f: Callable[[str], str] = focus, pp: str = parent_path) -> str:
-                    t = self.var("t")
-                    return f"{{ SELECT DISTINCT {v} WHERE {{ {f(t)} {t} {pp} {v} . }} }}"
+                def child_focus(v: str, f: Callable[[str], str] = focus, pp: str = parent_path, t: str = t) -> str:
+                    return f"{f(t)} {t} {pp} {v} ."
 
-                queries += self.report(child, child_focus, stack)
+                queries += self.report(child, child_focus, stack, (*chain, t))
             else:
-                queries += self.report(child, focus, stack)
+                queries += self.report(child, focus, stack, chain)
         return queries
+
+
 
     def default_message(self, local: str, c: Constraint) -> str:
         text = DEFAULT_MESSAGES.get(local, local)
@@ -330,13 +345,14 @@ class _Compiler:
             checks.append(Check(shape, str(SH[local + "ConstraintComponent"]), shape.path, shape.severity, msg, False))
         path = path_sparql(shape.path)  # type: ignore[arg-type]
         if hi is None and lo == 1:
-            sparql = f"SELECT DISTINCT ?this WHERE {{ {focus('?this')} FILTER NOT EXISTS {{ ?this {path} ?v }} }}"
+            none = chain(self.path_patterns("?this", shape.path, "?v"))  # type: ignore[arg-type]
+            sparql = f"SELECT DISTINCT ?this WHERE {{ {focus('?this')} FILTER NOT EXISTS {{ {none} }} }}"
             return Query("counts", sparql, checks, self.top, (lo, hi))
         cond = []
         if lo is not None:
-            cond.append(f"?n < {lo}")
+            cond.append(f"COUNT(DISTINCT ?v) < {lo}")
         if hi is not None:
-            cond.append(f"?n > {hi}")
+            cond.append(f"COUNT(DISTINCT ?v) > {hi}")
         # A missing value cannot break a maximum: no OPTIONAL needed then.
         inner = f"OPTIONAL {{ ?this {path} ?v }}" if lo else f"?this {path} ?v ."
         sparql = (
@@ -395,7 +411,7 @@ class _Compiler:
         if local == "HasValue":
             if shape.is_property:
                 return None
-            return f"sameTerm({v}, {term(x)})"  # type: ignore[arg-type]
+            return f"sameTerm({v}, {term(x)})"  # type: ignore[arg-type]  # reported without a value
         if local == "Node":
             return f"NOT EXISTS {{ {self.nonconforming(x, v, stack)} }}"  # type: ignore[arg-type]
         if local == "Not":
@@ -449,7 +465,8 @@ class _Compiler:
         if local == "HasValue":
             check.reports_value = False
             path = path_sparql(shape.path)  # type: ignore[arg-type]
-            sparql = f"SELECT DISTINCT ?this WHERE {{ {f} FILTER NOT EXISTS {{ ?this {path} {term(x)} }} }}"  # type: ignore[arg-type]
+            has = chain(self.path_patterns("?this", shape.path, term(x)))  # type: ignore[arg-type]
+            sparql = f"SELECT DISTINCT ?this WHERE {{ {f} FILTER NOT EXISTS {{ {has} }} }}"
             return Query("focus", sparql, [check], self.top)
         if local == "UniqueLang":
             check.reports_value = False
@@ -466,23 +483,25 @@ class _Compiler:
             q = term(x)  # type: ignore[arg-type]
             if local == "Equals":
                 if node_shape:
-                    body = (
-                        f"{{ BIND(?this AS ?value) FILTER NOT EXISTS {{ ?this {q} ?this }} }} UNION "
-                        f"{{ ?this {q} ?value FILTER(!sameTerm(?value, ?this)) }}"
+                    sparql = (
+                        f"SELECT DISTINCT ?this ?value WHERE {{ {{ {f} FILTER NOT EXISTS {{ ?this {q} ?this }} "
+                        f"BIND(?this AS ?value) }} UNION {{ {focus('?this')} ?this {q} ?value "
+                        f"FILTER(!sameTerm(?value, ?this)) }} }}"
                     )
                 else:
                     path = path_sparql(shape.path)  # type: ignore[arg-type]
-                    body = (
-                        f"{{ ?this {path} ?value FILTER NOT EXISTS {{ ?this {q} ?value }} }} UNION "
-                        f"{{ ?this {q} ?value FILTER NOT EXISTS {{ ?this {path} ?value }} }}"
+                    sparql = (
+                        f"SELECT DISTINCT ?this ?value WHERE {{ {{ {f} ?this {path} ?value "
+                        f"FILTER NOT EXISTS {{ ?this {q} ?value }} }} UNION {{ {focus('?this')} ?this {q} ?value "
+                        f"FILTER NOT EXISTS {{ {chain(self.path_patterns('?this', shape.path, '?value'))} }} }} }}"
                     )
-                sparql = f"SELECT DISTINCT ?this ?value WHERE {{ {f} {body} }}"
             elif local == "Disjoint":
                 sparql = f"SELECT DISTINCT ?this ?value WHERE {{ {f} {vals} ?this {q} ?value . }}"
             else:
                 op = "<" if local == "LessThan" else "<="
+                # one result per pair of values that fails the comparison (as SHACL defines it)
                 sparql = (
-                    f"SELECT DISTINCT ?this ?value WHERE {{ {f} {vals} ?this {q} ?o . "
+                    f"SELECT DISTINCT ?this ?value ?o WHERE {{ {f} {vals} ?this {q} ?o . "
                     f"FILTER(!COALESCE(?value {op} ?o, false)) }}"
                 )
             return Query("focus", sparql, [check], self.top)
@@ -514,9 +533,8 @@ class _Compiler:
                 if n <= 0:
                     return Query("focus", "SELECT ?this WHERE { FILTER(false) }", [check], self.top)
                 if n == 1:
-                    sparql = (
-                        f"SELECT DISTINCT ?this WHERE {{ {f} FILTER NOT EXISTS {{ ?this {path} ?v . FILTER({ok}) }} }}"
-                    )
+                    some = chain(self.path_patterns("?this", shape.path, "?v"), f"FILTER({ok})")
+                    sparql = f"SELECT DISTINCT ?this WHERE {{ {f} FILTER NOT EXISTS {{ {some} }} }}"
                 else:
                     sparql = (
                         f"SELECT ?this WHERE {{ {f} OPTIONAL {{ ?this {path} ?v . FILTER({ok}) }} }} "
@@ -536,6 +554,20 @@ class _Compiler:
         raise Unsupported(f"{c.name}")
 
     # -- conformance of a node to a shape, as a pattern that matches when it does NOT conform ----
+    #
+    # These patterns go inside EXISTS. Oxigraph evaluates a multi-pattern EXISTS group without the
+    # outer bindings (quadratic: minutes at 10k nodes), but one triple pattern per group quickly;
+    # so every join is written as a chain of nested single-pattern EXISTS (``chain``).
+
+    def path_patterns(self, s: str, p: PathT, o: str) -> list[str]:
+        """``s p o`` as triple patterns: a sequence path becomes one pattern per step."""
+        if isinstance(p, tuple) and p[0] == "seq":
+            items = p[1:]
+            nodes = [s, *(self.var("m") for _ in items[:-1]), o]
+            return [t for i, item in enumerate(items) for t in self.path_patterns(nodes[i], item, nodes[i + 1])]
+        if isinstance(p, tuple) and p[0] == "inversePath" and isinstance(p[1], tuple) and p[1][0] == "seq":
+            return self.path_patterns(s, ("seq", *(("inversePath", x) for x in reversed(p[1][1:]))), o)
+        return [f"{s} {path_sparql(p)} {o} ."]
 
     def nonconforming(self, node: Node, x: str, stack: list[Node]) -> str:
         shape = self.shapes.get(node)
@@ -547,84 +579,96 @@ class _Compiler:
         alts: list[str] = []
         value_conds: list[str] = []
         v = self.var() if shape.is_property else x
-        path = path_sparql(shape.path) if shape.is_property else None  # type: ignore[arg-type]
         for c in shape.constraints:
             local = c.component.removeprefix(str(SH)).removesuffix("ConstraintComponent")
             ok = self.value_ok(shape, c, v, stack) if local not in ("MinCount", "MaxCount") else None
             if ok is not None:
                 value_conds.append(f"!COALESCE({ok}, false)")
                 continue
-            alts += self.nonconforming_focus(shape, c, local, x, path, stack)
+            alts += self.nonconforming_focus(shape, c, local, x, stack)
         if value_conds:
-            cond = " || ".join(value_conds)
-            alts.append(f"{x} {path} {v} . FILTER({cond})" if path else f"FILTER({cond})")
+            cond = f"FILTER({' || '.join(value_conds)})"
+            alts.append(chain(self.path_patterns(x, shape.path, v), cond) if shape.is_property else cond)  # type: ignore[arg-type]
         for p in shape.properties:
             child = self.shapes.get(p)
-            if path is None:
+            if not shape.is_property:
                 alts.append(self.nonconforming(child.node, x, stack))
             else:
                 y = self.var("y")
-                alts.append(f"{x} {path} {y} . {self.nonconforming(child.node, y, stack)}")
+                inner = f"FILTER EXISTS {{ {self.nonconforming(child.node, y, stack)} }}"
+                alts.append(chain(self.path_patterns(x, shape.path, y), inner))  # type: ignore[arg-type]
         if not alts:
             return "FILTER(false)"
         if len(alts) == 1:
             return alts[0]
         return " UNION ".join(f"{{ {a} }}" for a in alts)
 
-    def nonconforming_focus(
-        self, shape: Shape, c: Constraint, local: str, x: str, path: str | None, stack: list[Node]
-    ) -> list[str]:
+    def distinct_values(self, x: str, path: PathT, k: int) -> str:
+        """A pattern matching when ``x`` has at least ``k`` distinct values on ``path``."""
+        vs = [self.var() for _ in range(k)]
+
+        def level(i: int) -> str:
+            tail = f"FILTER({' && '.join(f'!sameTerm({vs[i]}, {w})' for w in vs[:i])})" if i else ""
+            if i + 1 < k:
+                tail += f" FILTER EXISTS {{ {level(i + 1)} }}"
+            return chain(self.path_patterns(x, path, vs[i]), tail)
+
+        return level(0)
+
+    def nonconforming_focus(self, shape: Shape, c: Constraint, local: str, x: str, stack: list[Node]) -> list[str]:
+        path = shape.path
         if local in ("MinCount", "MaxCount"):
             if path is None:
                 return []
             n = _int(c.value, c.name)
             k = n if local == "MinCount" else n + 1
             if k == 0:
-                return [] if local == "MinCount" else [f"{x} {path} {self.var()} ."]
+                return []
             if k > NESTED_COUNT_LIMIT:
                 raise Unsupported(f"{c.name} {n} inside a logical constraint (sh:node, sh:not, ...)")
-            vs = [self.var() for _ in range(k)]
-            pats = " ".join(f"{x} {path} {w} ." for w in vs)
-            distinct = " && ".join(f"!sameTerm({a}, {b})" for a, b in itertools.combinations(vs, 2))
-            pattern = pats + (f" FILTER({distinct})" if distinct else "")
+            pattern = self.distinct_values(x, path, k)
             return [f"FILTER NOT EXISTS {{ {pattern} }}"] if local == "MinCount" else [pattern]
         if local == "HasValue":
-            return [f"FILTER NOT EXISTS {{ {x} {path} {term(c.value)} }}"]  # type: ignore[arg-type]
+            return [f"FILTER NOT EXISTS {{ {chain(self.path_patterns(x, path, term(c.value)))} }}"]  # type: ignore[arg-type]
         if local == "UniqueLang":
             if path is None:
                 return []
             a, b = self.var(), self.var()
-            return [
-                f"{x} {path} {a} . {x} {path} {b} . "
-                f'FILTER(!sameTerm({a}, {b}) && lang({a}) != "" && LCASE(lang({a})) = LCASE(lang({b})))'
-            ]
+            same = f'FILTER(!sameTerm({a}, {b}) && lang({a}) != "" && LCASE(lang({a})) = LCASE(lang({b})))'
+            inner = chain(self.path_patterns(x, path, b), same)
+            return [chain(self.path_patterns(x, path, a), f"FILTER EXISTS {{ {inner} }}")]
         if local in ("Equals", "Disjoint", "LessThan", "LessThanOrEquals"):
             q = term(c.value)  # type: ignore[arg-type]
-            v = self.var()
-            vals = f"{x} {path} {v} ." if path else f"BIND({x} AS {v})"
+            v = self.var() if path is not None else x  # a node shape's value node is the node
+
+            def on_values(tail: str) -> str:
+                return chain(self.path_patterns(x, path, v), tail) if path is not None else tail
+
             if local == "Equals":
                 w = self.var()
-                other = f"FILTER NOT EXISTS {{ {x} {path} {w} FILTER(sameTerm({w}, {v})) }}" if path else (
-                    f"FILTER(!sameTerm({v}, {x}))"
-                )
-                return [f"{vals} FILTER NOT EXISTS {{ {x} {q} {v} }}", f"{x} {q} {v} . {other}"]
+                if path is not None:
+                    other = f"FILTER NOT EXISTS {{ {chain(self.path_patterns(x, path, w))} }}"
+                else:
+                    other = f"FILTER(!sameTerm({w}, {x}))"
+                return [on_values(f"FILTER NOT EXISTS {{ {x} {q} {v} }}"), f"{x} {q} {w} . {other}"]
             if local == "Disjoint":
-                return [f"{vals} {x} {q} {v} ."]
+                return [on_values(f"FILTER EXISTS {{ {x} {q} {v} }}")]
             if path is None:
                 return []
             o = self.var("o")
             op = "<" if local == "LessThan" else "<="
-            return [f"{vals} {x} {q} {o} . FILTER(!COALESCE({v} {op} {o}, false))"]
+            return [on_values(f"FILTER EXISTS {{ {x} {q} {o} . FILTER(!COALESCE({v} {op} {o}, false)) }}")]
         if local == "Closed":
             allowed = {str(p) for p in c.extra.get("ignored", [])}  # type: ignore[union-attr]
             for p in shape.properties:
                 ps = self.shapes.get(p)
                 if isinstance(ps.path, str):
                     allowed.add(ps.path)
-            v, p, o = self.var(), self.var("p"), self.var("o")
-            vals = f"{x} {path} {v} ." if path else f"BIND({x} AS {v})"
+            v = self.var() if path is not None else x
+            p, o = self.var("p"), self.var("o")
             not_in = f"FILTER({p} NOT IN ({', '.join(f'<{a}>' for a in sorted(allowed))}))" if allowed else ""
-            return [f"{vals} {v} {p} {o} . {not_in}"]
+            triple = f"FILTER EXISTS {{ {v} {p} {o} . {not_in} }}"
+            return [chain(self.path_patterns(x, path, v), triple) if path is not None else triple]
         raise Unsupported(f"{c.name} inside a logical constraint (sh:node, sh:not, sh:and, ...)")
 
     # -- SPARQL-based constraints ----------------------------------------------------------------
@@ -644,11 +688,14 @@ class _Compiler:
         elif not shape.messages:
             check.message = DEFAULT_MESSAGES["SPARQL"]
         if _has_var(text, "shapesGraph"):
-            raise Unsupported("a SPARQL-based constraint using $shapesGraph")
+            iri = self.ctx.shapes_graph()
+            if iri is None:
+                raise Unsupported("a SPARQL-based constraint using $shapesGraph on a store")
+            text = substitute(text, "shapesGraph", f"<{iri}>")
         if _has_var(text, "currentShape"):
             if isinstance(shape.node, BNode):
                 raise Unsupported("$currentShape of a blank-node shape")
-            text = _replace_var(text, "currentShape", f"<{shape.node}>")
+            text = substitute(text, "currentShape", f"<{shape.node}>")
         if shape.is_property:
             text = _replace_var(text, "PATH", path_sparql(shape.path))  # type: ignore[arg-type]
         prefixes = sparql_prefixes(self.shapes, node)
@@ -663,7 +710,8 @@ class _Compiler:
         if flat_body(body):
             sparql = f"{prefixes}{head} WHERE {{ {focus('?this')} {body} }} {tail}"
             return Query("sparql", sparql, [check], self.top, message_vars=True)
-        sparql = f"{prefixes}{head} WHERE {{ {body} }} {tail}"
+        # pre-binding by substituting $this in the text, once per focus node (see fast._run_one)
+        sparql = f"{prefixes}{text}"
         fq = f"SELECT DISTINCT ?this WHERE {{ {focus('?this')} }}"
         return Query("sparql", sparql, [check], self.top, focus_query=fq, message_vars=True)
 
@@ -692,6 +740,67 @@ def _has_var(text: str, name: str) -> bool:
 
 def _replace_var(text: str, name: str, replacement: str) -> str:
     return "".join(replacement if t[:1] in "?$" and t[1:] == name else t for t in tokens(text))
+
+
+def chain(patterns: list[str], tail: str = "") -> str:
+    """Triple patterns and a tail (filters) for use inside EXISTS: one pattern per nested group."""
+    if len(patterns) <= 1:
+        return f"{' '.join(patterns)} {tail}".strip()
+    return f"{patterns[0]} FILTER EXISTS {{ {chain(patterns[1:], tail)} }}"
+
+
+def substitute(text: str, name: str, value: str) -> str:
+    """Pre-bind ``$name`` to ``value`` (SPARQL syntax of a term), as SHACL's pre-binding defines it.
+
+    ``bound($name)`` becomes ``(true)``; in the projection ``$name`` becomes ``(value AS ?name)``
+    (in a sub-query's, a fresh name); anywhere else the term itself.
+    """
+    toks = tokens(text)
+    out: list[str] = []
+    in_projection = False
+    selects = 0
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        up = t.upper()
+        if up == "SELECT":
+            in_projection = True
+            selects += 1
+        elif up in ("WHERE", "{"):
+            in_projection = False
+        if t[:1] in "?$" and t[1:] == name:
+            # bound ( $name ) -> true
+            j = len(out) - 1
+            while j >= 0 and out[j].isspace():
+                j -= 1
+            k = j - 1
+            while k >= 0 and out[k].isspace():
+                k -= 1
+            nxt = i + 1
+            while nxt < len(toks) and toks[nxt].isspace():
+                nxt += 1
+            if j >= 0 and out[j] == "(" and k >= 0 and out[k].upper() == "BOUND" and nxt < len(toks) and toks[nxt] == ")":
+                del out[k:]
+                out.append("(true)")
+                i = nxt + 1
+                continue
+            if in_projection:  # a sub-query projects a fresh name: ?name is the outer query's
+                out.append(f"({value} AS ?{name})" if selects == 1 else f"({value} AS ?{name}_{selects})")
+            else:
+                out.append(value)
+        else:
+            out.append(t)
+        i += 1
+    return "".join(out)
+
+
+def _with_chain(sparql: str, chain: tuple[str, ...]) -> str:
+    """Project (and group by) the parents' focus variables as well as ``?this``."""
+    extra = " ".join(chain)
+    sparql = re.sub(
+        r"(?i)^((?:PREFIX[^\n]*\n)*\s*SELECT(?:\s+(?:DISTINCT|REDUCED))?)", lambda m: f"{m.group(1)} {extra}", sparql, count=1
+    )
+    return sparql.replace("GROUP BY ?this", f"GROUP BY ?this {extra}")
 
 
 def split_select(text: str) -> tuple[str, str, str]:
@@ -787,14 +896,24 @@ def check_prebinding(text: str, shape: str) -> None:
 
 
 def sparql_prefixes(shapes: Shapes, node: Node) -> str:
+    """PREFIX lines from ``sh:prefixes`` and the ``sh:declare``s of what those import (owl:imports)."""
+    from rdflib.namespace import OWL
+
     g = shapes.graph
     lines = []
-    for decl_owner in g.objects(node, SH.prefixes):
-        for decl in g.objects(decl_owner, SH.declare):
+    todo = list(g.objects(node, SH.prefixes))
+    seen: set[Node] = set()
+    while todo:
+        owner = todo.pop(0)
+        if owner in seen:
+            continue
+        seen.add(owner)
+        for decl in g.objects(owner, SH.declare):
             prefix = g.value(decl, SH.prefix)
             ns = g.value(decl, SH.namespace)
             if prefix is not None and ns is not None:
                 lines.append(f"PREFIX {prefix}: <{ns}>\n")
+        todo += list(g.objects(owner, OWL.imports))
     return "".join(dict.fromkeys(lines))
 
 

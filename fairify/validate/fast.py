@@ -22,7 +22,7 @@ from rdflib.term import Node
 
 from fairify.errors import DataError, SourceError, UsageError
 from fairify.provenance import PROVENANCE_GRAPH
-from fairify.validate.compile import Context, Plan, Query, compile_shapes
+from fairify.validate.compile import Context, Plan, Query, compile_shapes, substitute
 from fairify.validate.report import Result
 from fairify.validate.shapes import Shapes, ShapesError
 
@@ -62,6 +62,8 @@ class Data:
     derived_integers: bool = False
     label: str = ""
     notes: list[str] = field(default_factory=list)
+    in_memory: bool = False  # a copy we may add to (the shapes graph, for $shapesGraph)
+    shapes_graph: str | None = None
 
     def query(self, sparql: str, **kw: object) -> object:
         if self.graphs is None:
@@ -79,7 +81,7 @@ def load_file(path: Path) -> Data:
         store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
     except SyntaxError as exc:
         raise SourceError(f"not valid RDF: {exc}", _loc(path)) from exc
-    return Data(store, None, derived_integers=scan_derived_integers(path), label=str(path))
+    return Data(store, None, derived_integers=scan_derived_integers(path), label=str(path), in_memory=True)
 
 
 def open_store(path: Path) -> Data:
@@ -116,7 +118,7 @@ def _loc(path: Path):  # noqa: ANN202
 # ---------------------------------------------------------------------------------------------
 
 
-def context(data: Data) -> Context:
+def context(data: Data, shapes: Shapes | None = None) -> Context:
     """Subclass closures and regex checks, read from the data store once each."""
     cache: dict[str, list[str]] = {}
     has_subclass = bool(list(data.query(f"SELECT ?s WHERE {{ ?s <{RDFS_SUBCLASS}> ?o }} LIMIT 1")))
@@ -130,7 +132,31 @@ def context(data: Data) -> Context:
             cache[cls] = [cls] + sorted(c for c in found if c != cls)
         return cache[cls]
 
-    return Context(subclasses=subclasses, derived_integers_in_data=data.derived_integers, regex_ok=regex_ok)
+    def shapes_graph() -> str | None:
+        if not data.in_memory or shapes is None:
+            return None
+        if data.shapes_graph is None:
+            add_shapes_graph(data, shapes)
+        return data.shapes_graph
+
+    return Context(
+        subclasses=subclasses,
+        derived_integers_in_data=data.derived_integers,
+        regex_ok=regex_ok,
+        shapes_graph=shapes_graph,
+    )
+
+
+def add_shapes_graph(data: Data, shapes: Shapes) -> None:
+    """Load the shapes graph as a named graph of the in-memory copy, outside the data graph."""
+    import uuid
+
+    iri = f"urn:uuid:{uuid.uuid4()}"
+    graphs: list = [ox.DefaultGraph(), *data.store.named_graphs()] if data.graphs is None else list(data.graphs)
+    nt = shapes.graph.serialize(format="nt", encoding="utf-8")
+    data.store.bulk_load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(iri))
+    data.graphs = graphs
+    data.shapes_graph = iri
 
 
 _REGEX_STORE: ox.Store | None = None
@@ -154,12 +180,14 @@ def regex_ok(pattern: str, flags: str) -> bool:
 
 
 def plan(shapes: Shapes, data: Data) -> Plan:
-    return compile_shapes(shapes, context(data))
+    return compile_shapes(shapes, context(data, shapes))
 
 
 def dry_plan(shapes: Shapes) -> Plan:
     """Which shapes the fast engine can take, before any data is loaded."""
-    return compile_shapes(shapes, Context(subclasses=lambda c: [c], regex_ok=regex_ok))
+    return compile_shapes(
+        shapes, Context(subclasses=lambda c: [c], regex_ok=regex_ok, shapes_graph=lambda: "urn:x-fairify:shapes")
+    )
 
 
 def run(data: Data, queries: list[Query], *, threads: int = 2) -> list[Result]:
@@ -177,17 +205,20 @@ def run(data: Data, queries: list[Query], *, threads: int = 2) -> list[Result]:
 def _run_one(data: Data, q: Query) -> list[Result]:
     try:
         if q.kind == "sparql" and q.focus_query is not None:
-            rows: Iterable = (
-                row
-                for f in data.query(q.focus_query)
-                for row in data.query(q.sparql, substitutions={ox.Variable("this"): f["this"]})  # type: ignore[index]
-            )
+            rows: Iterable = (row for f in data.query(q.focus_query) for row in _prebound(data, q, f["this"]))  # type: ignore[index]
             return _results(q, rows)
         return _results(q, data.query(q.sparql))  # type: ignore[arg-type]
     except SyntaxError as exc:
         raise ShapesError(f"the query compiled for {q.label} is not valid SPARQL: {exc}") from exc
     except OSError as exc:
         raise SourceError(f"reading the store failed: {exc}") from exc
+
+
+def _prebound(data: Data, q: Query, focus: object) -> Iterable:
+    """Run a SPARQL-based constraint for one focus node, ``$this`` substituted in its text."""
+    if isinstance(focus, ox.BlankNode):  # cannot be written in a query: Oxigraph's substitution
+        return data.query(q.sparql, substitutions={ox.Variable("this"): focus})
+    return data.query(substitute(q.sparql, "this", str(focus)))
 
 
 def _results(q: Query, rows: Iterable) -> list[Result]:
@@ -202,7 +233,7 @@ def _results(q: Query, rows: Iterable) -> list[Result]:
             for i, check in enumerate(q.checks):
                 flag = row[f"f{i}"]
                 if flag is not None and flag.value == "true":
-                    out.append(_result(check, focus, value, check.path))
+                    out.append(_result(check, focus, value if check.reports_value else None, check.path))
         elif q.kind == "counts":
             lo, hi = q.bounds
             n_term = row["n"]

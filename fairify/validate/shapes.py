@@ -52,15 +52,23 @@ def read_shapes(shapes: str | Path | Graph | list[str | Path]) -> Graph:
     """All shapes files in one graph; a syntax error names its file and line."""
     if isinstance(shapes, Graph):
         return shapes
+    import rdflib
+
     paths = [Path(p) for p in shapes] if isinstance(shapes, list) else [Path(shapes)]
+    files = [f for path in paths for f in shape_files(path)]
     g = Graph()
-    for path in paths:
-        for f in shape_files(path):
+    # Keep lexical forms as written: "1"^^xsd:boolean is not "true" to SHACL (suite case uniqueLang-002).
+    normalize = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        for f in files:
             fmt = "turtle" if f.suffix == ".ttl" else None
             try:
                 g.parse(f, format=fmt)
             except Exception as exc:
                 raise ShapesError(_syntax_message(exc), Location(file=str(f), line=_error_line(exc))) from exc
+    finally:
+        rdflib.NORMALIZE_LITERALS = normalize
     return g
 
 
@@ -121,6 +129,8 @@ def path_sparql(p: PathT) -> str:
     if kind == "alternativePath":
         return "(" + "|".join(path_sparql(x) for x in items) + ")"
     inner = path_sparql(items[0])
+    if not inner.startswith(("(", "<")):  # ^^p is not SPARQL: ^(^p)
+        inner = f"({inner})"
     return {
         "inversePath": f"^{inner}",
         "zeroOrMorePath": f"({inner})*",
@@ -315,7 +325,7 @@ class Shapes:
         """Parameters of constraint components declared in the shapes graph (SHACL-SPARQL)."""
         g = self.graph
         params: set[URIRef] = set()
-        comps = {c for c in g.subjects(RDF.type, SH.ConstraintComponent)}
+        comps = self._instances(SH.ConstraintComponent)
         for c in comps:
             for p in g.objects(c, SH.parameter):
                 path = g.value(p, SH.path)
