@@ -743,9 +743,10 @@ def _graph_suffix(g: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(g, DEFAULT_GRAPH_TERM), " .\n", named)
 
 
-def _row_iris(chunk: Chunk, where: str) -> pa.Array:
+def _row_iris(chunk: Chunk, where: str) -> _Lazy:
+    """``<file:///…/clinical.csv#row=N>`` per record, left unjoined for ``_emit`` (one pass)."""
     uri = Path(where).resolve().as_uri() if "://" not in where else where
-    return pc.binary_join_element_wise("<", f"{uri}#row=", pc.cast(chunk.rows, pa.string()), ">", "")
+    return _Lazy([f"<{uri}#row=", pc.cast(chunk.rows, pa.string()), ">"])
 
 
 def _emit(

@@ -135,6 +135,11 @@ class FileSink:
     def write_bytes(self, data: bytes) -> None:
         self._out.write(data)
 
+    def staged(self) -> tuple[Path, str]:
+        """The written but uncommitted output and its format (``nt``/``nq``), for ``convert --validate``."""
+        self._out.file.flush()
+        return self._out.tmp, "nt" if self.format == "nt" else "nq"
+
     def commit(self) -> None:
         if self.format in ("nt", "nq"):
             self._out.commit()
@@ -177,6 +182,7 @@ class StoreSink:
         self.writer = GraphWriter(self.store_path, name)
         self._prov = _StoreProvenance(self)
         self.loaded = None
+        self.validation: str | None = None  # the SHACL result recorded with the load
 
     def write(self, lines: pa.Array) -> None:
         self.count += write_lines(self.writer, lines)
@@ -188,9 +194,21 @@ class StoreSink:
         """The sink for the engine's row links and the run record."""
         return self._prov
 
+    def staged(self) -> tuple[ox.Store, str]:
+        """The store and the new version graph, loaded but not yet current (``convert --validate``)."""
+        from fairify.store import StoreError
+
+        self.writer._finish()
+        if self.writer._error is not None:
+            raise StoreError(f"loading into {self.store_path} failed: {self.writer._error}") from self.writer._error
+        return self.writer._store, self.writer.graph
+
     def commit(self) -> None:
         self.loaded = self.writer.commit(
-            quads=self.count + self._prov.count, record=b"".join(self._prov.record), optimize=self.optimize
+            quads=self.count + self._prov.count,
+            record=b"".join(self._prov.record),
+            optimize=self.optimize,
+            validation=self.validation,
         )
 
     def abort(self) -> None:
