@@ -19,12 +19,12 @@ $(BIN)/fairify: pyproject.toml
 setup: $(BIN)/fairify
 
 lint: setup
-	$(BIN)/ruff check fairify tests benchmarks ontologies
-	$(BIN)/ruff format --check fairify tests benchmarks ontologies
+	$(BIN)/ruff check fairify tests benchmarks ontologies scripts
+	$(BIN)/ruff format --check fairify tests benchmarks ontologies scripts
 
 format: setup
-	$(BIN)/ruff check --fix fairify tests benchmarks ontologies
-	$(BIN)/ruff format fairify tests benchmarks ontologies
+	$(BIN)/ruff check --fix fairify tests benchmarks ontologies scripts
+	$(BIN)/ruff format fairify tests benchmarks ontologies scripts
 
 test: setup lint
 	$(BIN)/python -m pytest -q

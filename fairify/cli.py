@@ -153,13 +153,24 @@ def convert(
         bool,
         typer.Option("--file-paths", help="DICOM: name files in provenance by path, not by keyed hash."),
     ] = False,
+    validate_shapes: Annotated[
+        Path | None,
+        typer.Option(
+            "--validate",
+            help="SHACL shapes (file or folder): validate before writing/loading; a Violation stops it.",
+        ),
+    ] = None,
 ) -> None:
     """Convert sources to RDF through a mapping, or a DICOM archive with --dicom (no mapping needed)."""
     from fairify.convert import convert as run
+    from fairify.validate import NotConforming
+    from fairify.validate import write as render_report
 
     if dicom is not None:
         if mapping is not None:
             _fail("give a mapping file or --dicom, not both", EXIT_USAGE)
+        if validate_shapes is not None:
+            _fail("--validate is not wired into --dicom yet: run fairify validate on the output", EXIT_USAGE)
         _convert_dicom(
             dicom, output, store, secret_file, dates, retain or [], processes, provenance, file_paths
         )
@@ -181,7 +192,14 @@ def convert(
             on_error=on_error,
             provenance=provenance,
             progress=update,
+            validate=validate_shapes,
         )
+    except NotConforming as exc:
+        if progress:
+            progress.stop()
+            progress = None
+        out.print(render_report(exc.report, "text"), markup=False, end="")
+        _fail(str(exc), EXIT_NONCONFORMING)
     finally:
         if progress:
             progress.stop()
@@ -190,6 +208,11 @@ def convert(
     _say(f"{records:,} records -> {result.quads:,} quads in {target} ({result.seconds:.1f} s)")
     if result.provenance:
         _say(f"provenance: {result.provenance}")
+    if result.validation is not None:
+        counts = ", ".join(f"{n} {k.lower()}(s)" for k, n in result.validation.counts_by_severity().items())
+        _say(f"validation: {counts or 'conforms'} ({validate_shapes})")
+        if result.validation.results:
+            out.print(render_report(result.validation, "text"), markup=False, end="")
     if result.issues:
         for issue in result.issues:
             err.print(f"problem: {issue}", markup=False)
@@ -336,37 +359,58 @@ def mapping_init(
 @app.command()
 @_errors
 def validate(
-    data: Annotated[Path, typer.Argument(help="RDF file to check (.nt, .nq, .ttl, .trig).")],
+    data: Annotated[
+        Path | None, typer.Argument(help="RDF file to check (.nt, .nq, .ttl, .trig); or give --store.")
+    ] = None,
     shapes: Annotated[Path, typer.Option("--shapes", "-s", help="SHACL shapes file or folder.")] = Path(
         "shapes"
     ),
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Validate this Oxigraph store instead of a file.")
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="auto (fast when it supports every shape), fast (compiled SPARQL on Oxigraph, "
+            "pySHACL for what it cannot compile) or pyshacl.",
+        ),
+    ] = "auto",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Report format: text, json, turtle or csv.")
+    ] = "text",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     examples: Annotated[int, typer.Option("--examples", help="Examples to list per kind of problem.")] = 3,
+    inference: Annotated[
+        str, typer.Option("--inference", help="pySHACL inference before validating: none, rdfs, owlrl, both.")
+    ] = "none",
 ) -> None:
-    """Check a graph against SHACL shapes; exit 1 if it does not conform."""
+    """Check a graph against SHACL shapes: exit 0 if it conforms, 1 on violations, 2 if it cannot run."""
+    from fairify.validate import FORMATS
     from fairify.validate import validate as run
+    from fairify.validate import write as render
 
-    report = run(data, shapes)
-    if report.conforms:
-        _say(f"{data}: conforms to {shapes}")
-        return
-    groups: dict[tuple[str, str, str], list] = {}
-    for r in report.results:
-        groups.setdefault((r.severity, r.message, r.path or ""), []).append(r)
-    out.print(f"{data}: {len(report.results)} SHACL result(s) in {len(groups)} group(s)", markup=False)
-    for (sev, msg, path), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1])):
-        out.print(f"{sev} x{len(rs)}  {_short(path)}  {msg}", markup=False)
-        lines = []
-        for r in rs:
-            where = "; ".join(_source_ref(s) for s in r.sources[:2]) or _short(r.focus)
-            if len(r.sources) > 2:
-                where += f" (+{len(r.sources) - 2} more rows)"
-            line = f"    {where}" + (f": {r.value}" if r.value is not None else "")
-            if line not in lines:
-                lines.append(line)
-        for line in lines[:examples]:
-            out.print(line, markup=False)
-        if len(lines) > examples:
-            out.print(f"    ... and {len(lines) - examples} more", markup=False)
+    if fmt not in FORMATS:
+        _fail(f"unknown report format {fmt!r}: use {', '.join(FORMATS)}", EXIT_USAGE)
+    if (data is None) == (store is None):
+        _fail("give a data file or --store (one of them)", EXIT_USAGE)
+    try:
+        report = run(data, shapes, store=store, engine=engine, inference=inference)
+    except FairifyError as exc:
+        if os.environ.get("FAIRIFY_DEBUG") == "1":
+            raise
+        _fail(str(exc), EXIT_USAGE)  # validation could not run: exit 2, whatever the reason
+    text = render(report, fmt, examples=examples)
+    if output is not None:
+        from fairify.engine.sinks import write_atomic
+
+        write_atomic(output, text.encode())
+        counts = (
+            ", ".join(f"{n} {s.lower()}(s)" for s, n in report.counts_by_severity().items()) or "conforms"
+        )
+        _say(f"{report.data}: {counts} -> {output}")
+    else:
+        out.print(text, markup=False, end="")
     if report.violations:
         raise typer.Exit(EXIT_NONCONFORMING)
 
@@ -610,24 +654,33 @@ def query(
     params = dict(_split_param(p) for p in (param or []))
     if sparql is not None and params:
         _fail("--param applies to templates, not to --sparql", EXIT_USAGE)
-    result = federate(
-        name if sparql is None else None,
-        store=store,
-        endpoints=endpoint,
-        stations=station,
-        sparql=sparql,
-        queries=queries,
-        timeout=timeout,
-        labels=labels,
-        **params,
-    )
-    for where, message in result.errors.items():
-        err.print(f"station {where}: {message}", markup=False)
-    if not result.rows:
-        _fail("no station answered" if result.errors else "nothing to query", EXIT_FAILURE)
-    df = result.frame
-    if store is not None and not endpoint and not station:
-        df = df.drop(columns=["station"])
+    if not endpoint and not station:  # the local store alone: its errors keep their own exit codes
+        from fairify.query import add_labels, find_template, run_local, run_sparql
+        from fairify.store import open_store
+
+        if sparql is not None:
+            df = run_sparql(open_store(store, read_only=True), sparql)  # type: ignore[arg-type]
+        else:
+            t = find_template(name, queries)  # type: ignore[arg-type]
+            df = run_local(t, store, params)  # type: ignore[arg-type]
+            df = add_labels(df, t.columns) if labels else df
+    else:
+        result = federate(
+            name if sparql is None else None,
+            store=store,
+            endpoints=endpoint,
+            stations=station,
+            sparql=sparql,
+            queries=queries,
+            timeout=timeout,
+            labels=labels,
+            **params,
+        )
+        for where, message in result.errors.items():
+            err.print(f"station {where}: {message}", markup=False)
+        if not result.rows:
+            _fail("no station answered" if result.errors else "nothing to query", EXIT_FAILURE)
+        df = result.frame
     if output is not None:
         _write_frame(df, output)
         _say(f"{len(df):,} rows -> {output}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fairify.engine.engine import Engine, IssueSummary, Options
 from fairify.engine.sinks import FileSink, StoreSink, output_format
@@ -14,6 +14,9 @@ from fairify.mapping import load_mapping
 from fairify.mapping.model import Mapping
 from fairify.provenance import RunRecord, now
 from fairify.pseudonym import load_secret
+
+if TYPE_CHECKING:
+    from fairify.validate import Report
 
 
 @dataclass
@@ -25,6 +28,7 @@ class ConversionResult:
     records: dict[str, int]
     issues: list[IssueSummary] = field(default_factory=list)
     seconds: float = 0.0
+    validation: Report | None = None  # the SHACL report of --validate (it conformed, or only warned)
 
     @property
     def issue_count(self) -> int:
@@ -50,14 +54,22 @@ def convert(
     provenance: bool = True,
     chunk_rows: int = 100_000,
     progress: Callable[[str, int], None] | None = None,
+    validate: str | Path | None = None,
+    validate_engine: str = "auto",
 ) -> ConversionResult:
     """Run ``mapping`` over its sources, writing ``output`` (.nt/.nq/.ttl/.trig) or loading ``store``.
 
     Data problems are collected in the result (``on_error='report'``), drop their rows
     (``'skip-row'``) or stop the run with a ``DataError`` (``'fail'``); nothing is written on failure.
+    With ``validate`` (SHACL shapes), the output is validated before it is committed: a Violation
+    raises ``fairify.validate.NotConforming`` and nothing is written or loaded.
     """
     if (output is None) == (store is None):
         raise UsageError("give exactly one of an output file (-o) or a store (--store)")
+    if validate is not None:
+        from fairify.validate.shapes import Shapes, read_shapes
+
+        Shapes(read_shapes(validate))  # a bad shapes file stops the run before any data is read
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping, base_iri=base_iri)
     if secret is None:
         secret = load_secret(secret_file)
@@ -99,6 +111,8 @@ def convert(
         )
         if prov_sink is not None:
             prov_sink.write_bytes(record.nquads())
+        report = _gate(sink, prov_sink, validate, validate_engine) if validate is not None else None
+        if prov_sink is not None:
             prov_sink.commit()
         sink.commit()
     except BaseException:
@@ -114,4 +128,32 @@ def convert(
         records=stats.records,
         issues=list(stats.issues.values()),
         seconds=(record.ended - started).total_seconds(),
+        validation=report,
     )
+
+
+def _gate(sink: Any, prov_sink: Any, shapes: str | Path, engine: str) -> Report:
+    """``--validate``: check the converted output before it is committed or loaded.
+
+    Raises ``NotConforming`` (nothing is then written or loaded) when SHACL finds a Violation;
+    warnings and infos let the output through, and the report is returned.
+    """
+    from fairify.validate import NotConforming, validate
+
+    if isinstance(sink, StoreSink):
+        store, graph = sink.staged()
+        report = validate(store=store, graphs=[graph], shapes=shapes, engine=engine)
+    else:
+        path, fmt = sink.staged()
+        prov = prov_sink.staged()[0] if isinstance(prov_sink, FileSink) else None
+        report = validate(path, shapes, engine=engine, data_format=fmt, provenance=prov)
+        report.data = str(sink.path)
+    if report.violations:
+        raise NotConforming(report)
+    if isinstance(sink, StoreSink):
+        sink.validation = (
+            f"conforms to {Path(shapes).name}"
+            if report.conforms
+            else (f"{len(report.results)} SHACL warning(s) or info(s) ({Path(shapes).name})")
+        )
+    return report

@@ -668,8 +668,8 @@ def describe(
     def add(s: ox.NamedNode | ox.BlankNode, p: str, o: Any) -> None:
         if isinstance(o, ox.NamedNode | ox.Literal | ox.BlankNode):
             obj = o
-        elif isinstance(o, bool | int):
-            obj = ox.Literal(str(o).lower() if isinstance(o, bool) else str(o), datatype=n(XSD + "integer"))
+        elif isinstance(o, int):
+            obj = ox.Literal(str(o), datatype=n(XSD + "integer"))
         else:
             obj = ox.Literal(str(o))
         triples.append(ox.Triple(s, n(p), obj))

@@ -230,7 +230,7 @@ print("done", flush=True)
 """
 
 
-OLD, NEW = 200_000, 300_000
+OLD, NEW = 100_000, 150_000
 
 
 @pytest.fixture(scope="module")

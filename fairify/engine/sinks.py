@@ -200,7 +200,9 @@ class StoreSink:
 
         self.writer._finish()
         if self.writer._error is not None:
-            raise StoreError(f"loading into {self.store_path} failed: {self.writer._error}") from self.writer._error
+            raise StoreError(
+                f"loading into {self.store_path} failed: {self.writer._error}"
+            ) from self.writer._error
         return self.writer._store, self.writer.graph
 
     def commit(self) -> None:

@@ -10,8 +10,8 @@ Two engines give one answer:
 
 ``auto`` (the default) is ``fast`` when it supports every shape, else ``pyshacl``. Each result's
 focus node is then looked up in the conversion's provenance (``prov:wasDerivedFrom`` links to
-``file:///…/x.csv#row=N`` or ``file:///…/x.dcm#tag=GGGGEEEE``): the side file ``<name>.prov.nq``
-beside a data file, or the provenance graph of a store.
+``file:///…/x.csv#row=N`` or a DICOM file's IRI ``…#tag=GGGGEEEE/n/…``): the side file
+``<name>.prov.nq`` beside a data file, or the links loaded with the data in a store.
 """
 
 from __future__ import annotations
@@ -25,15 +25,27 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
-from fairify.errors import SourceError, UsageError
+from fairify.errors import DataError, SourceError, UsageError
 from fairify.provenance import PROVENANCE_GRAPH
 from fairify.validate import fast
 from fairify.validate.report import FORMATS, Report, Result, write
-from fairify.validate.shapes import SH, TARGETS, Shapes, ShapesError, read_path, read_shapes
+from fairify.validate.shapes import SH, TARGETS, Shapes, ShapesError, read_path, read_shapes, shape_name
 
-__all__ = ["ENGINES", "FORMATS", "Report", "Result", "ShapesError", "validate", "write"]
+__all__ = ["ENGINES", "FORMATS", "NotConforming", "Report", "Result", "ShapesError", "validate", "write"]
 
 ENGINES = ("auto", "fast", "pyshacl")
+
+
+class NotConforming(DataError):
+    """``convert --validate`` found a SHACL Violation: nothing was written or loaded (exit code 1)."""
+
+    def __init__(self, report: Report):
+        super().__init__(
+            f"SHACL found {report.violations:,} violation(s) in the converted data; nothing was written or loaded"
+        )
+        self.report = report
+
+
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 
 
@@ -46,12 +58,19 @@ def validate(
     inference: str = "none",
     sources: bool = True,
     threads: int = 2,
+    data_format: str | None = None,
+    provenance: str | Path | None = None,
+    graphs: list[str] | None = None,
 ) -> Report:
     """Validate an RDF file (or a store) against the shapes in a file or folder.
 
     Returns the report: ``.conforms``, ``.results`` (each with its source rows), ``.engines`` (which
     engine checked each shape) and ``.notes`` (shapes the fast engine left to pySHACL, and why).
     Unreadable or ill-formed shapes raise ``ShapesError`` (file and line when known).
+
+    ``data_format`` names the format of a file whose name does not (``"nq"``); ``provenance`` is
+    the file holding the row links (default: ``<name>.prov.nq`` beside the data); ``graphs``
+    restricts a store to these named graphs (a conversion not yet committed).
     """
     if (data is None) == (store is None):
         raise UsageError("give exactly one of a data file or a store (--store)")
@@ -68,32 +87,67 @@ def validate(
     shapes_graph = read_shapes(shapes)
     model = Shapes(shapes_graph)
     data_path = Path(data) if data is not None else None
-    if data_path is not None and not data_path.is_file():
-        raise SourceError(f"data file {data_path} not found")
+    if data_path is not None:
+        if not data_path.is_file():
+            raise SourceError(f"data file {data_path} not found")
+        fast.rdf_format(data_path, data_format)  # a usage error before any work
+    elif not isinstance(store, ox.Store):
+        from fairify.store import open_store
+
+        open_store(Path(store), read_only=True)  # type: ignore[arg-type]  # "does not exist" first
 
     if engine == "auto":
         engine = "fast" if not fast.dry_plan(model).fallback else "pyshacl"
 
-    report = Report(conforms=True, results=[], data=str(data_path or store), shapes=_shapes_label(shapes))
-    if engine == "pyshacl":
-        dg = _rdflib_data(data_path, store)
-        report.results = run_pyshacl(dg, shapes_graph, inference=inference)
-        report.engines = {_label(s.node): "pyshacl" for s in model.targeted}
-    else:
-        fd = fast.load_file(data_path) if data_path is not None else _open_store(store)
-        plan = fast.plan(model, fd)
-        report.notes += fd.notes
-        report.results = fast.run(fd, plan.queries, threads=threads)
+    label = (
+        str(data_path)
+        if data_path is not None
+        else str(store)
+        if not isinstance(store, ox.Store)
+        else "store"
+    )
+    report = Report(conforms=True, results=[], data=label, shapes=_shapes_label(shapes))
+    loaded: fast.Data | None = None
+    if engine == "fast":
+        loaded = (
+            fast.load_file(data_path, data_format) if data_path is not None else _store_data(store, graphs)
+        )
+        plan = fast.plan(model, loaded)
+        report.notes += loaded.notes
+        report.results = fast.run(loaded, plan.queries, threads=threads)
         report.engines = {_label(s.node): "fast" for s in model.targeted if s.node not in plan.fallback}
         if plan.fallback:
             for node, reason in plan.fallback.items():
-                report.notes.append(f"{_label(node)}: {reason} is not supported by the fast engine; pySHACL checked it")
+                report.notes.append(
+                    f"{_label(node)}: {reason} is not supported by the fast engine; pySHACL checked it"
+                )
                 report.engines[_label(node)] = "pyshacl"
             only = _only_shapes(shapes_graph, model, set(plan.fallback))
-            dg = _rdflib_data(data_path, store, fd)
-            report.results += run_pyshacl(dg, only, inference=inference)
-    if sources:
-        add_sources(report.results, data_path, store)
+            report.results += run_pyshacl(
+                _rdflib_data(data_path, data_format, loaded), only, inference=inference
+            )
+    else:
+        if data_path is None:
+            loaded = _store_data(store, graphs)
+        dg = _rdflib_data(data_path, data_format, loaded)
+        report.results = run_pyshacl(dg, shapes_graph, inference=inference)
+        report.engines = {_label(s.node): "pyshacl" for s in model.targeted}
+    if sources and report.results:
+        if data_path is not None:
+            add_file_sources(report.results, data_path, Path(provenance) if provenance else None)
+        else:
+            add_store_sources(report.results, loaded)  # type: ignore[arg-type]
+    names: dict[Node, str | None] = {}
+    for r in report.results:
+        if r.source_shape is not None and r.source_shape not in names:
+            names[r.source_shape] = shape_name(shapes_graph, r.source_shape)
+        r.shape_name = names.get(r.source_shape) if r.source_shape is not None else None
+        if (
+            r.engine == "pyshacl"
+            and r.source_shape is not None
+            and r.component != str(SH.SPARQLConstraintComponent)
+        ):
+            r.message = _message(model, r) or r.message  # the same words as the fast engine's
     report.results.sort(key=_order)
     report.conforms = not report.results
     report.seconds = time.perf_counter() - started
@@ -101,7 +155,9 @@ def validate(
 
 
 def _order(r: Result) -> tuple:
-    return ({"Violation": 0, "Warning": 1, "Info": 2}.get(r.severity, 3), r.message, r.path or "", r.focus, r.value or "")
+    first = min((_source_order(s) for s in r.sources), default=("", 0, ""))
+    sev = {"Violation": 0, "Warning": 1, "Info": 2}.get(r.severity, 3)
+    return (sev, r.message, r.path or "", first, r.focus, r.value or "")
 
 
 def _label(node: Node) -> str:
@@ -116,13 +172,13 @@ def _shapes_label(shapes: object) -> str:
     return str(shapes)
 
 
-def _open_store(store: str | Path | ox.Store | None) -> fast.Data:
+def _store_data(store: str | Path | ox.Store | None, graphs: list[str] | None) -> fast.Data:
     if isinstance(store, ox.Store):
-        graphs: list = [ox.DefaultGraph()]
-        graphs += [
-            g for g in store.named_graphs() if not (isinstance(g, ox.NamedNode) and g.value == PROVENANCE_GRAPH)
-        ]
-        return fast.Data(store, graphs, label="store")
+        return fast.store_data(store, graphs)
+    if graphs is not None:
+        from fairify.store import open_store
+
+        return fast.store_data(open_store(Path(store), read_only=True), graphs, label=str(store))  # type: ignore[arg-type]
     return fast.open_store(Path(store))  # type: ignore[arg-type]
 
 
@@ -130,22 +186,24 @@ def _open_store(store: str | Path | ox.Store | None) -> fast.Data:
 # pySHACL
 
 
-def _rdflib_data(data: Path | None, store: object, loaded: fast.Data | None = None) -> Graph:
-    """The data graph for pySHACL: all graphs of a file merged, or a store's data graphs."""
+def _rdflib_data(data: Path | None, data_format: str | None, loaded: fast.Data | None) -> Graph:
+    """The data graph for pySHACL: a file's graphs merged (but the provenance graph), or a store's."""
     g = Graph()
     if data is not None:
-        fmt = fast.rdf_format(data)
+        fmt = fast.rdf_format(data, data_format)
         try:
             triples = (
-                q.triple for q in ox.parse(path=str(data), format=fmt, base_iri=data.resolve().as_uri())
+                q.triple
+                for q in ox.parse(path=str(data), format=fmt, base_iri=data.resolve().as_uri())
+                if not fast._is_provenance(q.graph_name)
             )
             nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
         except SyntaxError as exc:
             raise SourceError(f"{data}: not valid RDF: {exc}") from exc
         g.parse(data=nt, format="nt")
         return g
-    src = loaded if loaded is not None else _open_store(store)  # type: ignore[arg-type]
-    rows = src.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }")
+    assert loaded is not None
+    rows = loaded.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }")
     triples = (ox.Triple(r["s"], r["p"], r["o"]) for r in rows)  # type: ignore[index]
     g.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return g
@@ -191,6 +249,15 @@ def run_pyshacl(data_graph: Graph, shapes_graph: Graph, *, inference: str = "non
     return out
 
 
+def _message(model: Shapes, r: Result) -> str | None:
+    from fairify.validate.compile import message_for
+
+    try:
+        return message_for(model, r.source_shape, r.component)  # type: ignore[arg-type]
+    except Exception:  # a shape pySHACL reads but the model does not: keep pySHACL's words
+        return None
+
+
 def _pick_shape_message(shapes_graph: Graph, shape: Node | None) -> str | None:
     """The shape's own sh:message (one, language-neutral first), as the fast engine reports it."""
     from fairify.validate.shapes import pick_message
@@ -225,24 +292,48 @@ def _only_shapes(g: Graph, model: Shapes, keep: set[Node]) -> Graph:
 # Source rows
 
 
-def add_sources(results: list[Result], data: Path | None, store: object) -> None:
-    """Fill ``Result.sources`` from the provenance links of each focus node."""
-    wanted = {str(r.focus_node) for r in results if isinstance(r.focus_node, URIRef)}
-    if not wanted:
-        return
-    links: dict[str, list[str]] = {}
-    if data is not None:
-        from fairify.convert import provenance_path
+def add_file_sources(results: list[Result], data: Path, provenance: Path | None = None) -> None:
+    """Fill ``Result.sources`` from the row links in the provenance side file (and the data file)."""
+    from fairify.convert import provenance_path
 
-        side = provenance_path(data)
-        for f in (side, data) if side != data else (data,):
-            if f.is_file() and f.suffix in (".nq", ".nt"):
-                _scan_links(f, wanted, links)
-    else:
-        _store_links(store, wanted, links)
+    wanted = {str(r.focus_node) for r in results if isinstance(r.focus_node, URIRef)}
+    links: dict[str, list[str]] = {}
+    files = [provenance or provenance_path(data), data]
+    for f in dict.fromkeys(files):
+        if f.is_file() and _line_based(f):
+            _scan_links(f, wanted, links)
+    _attach(results, links)
+
+
+def add_store_sources(results: list[Result], data: fast.Data) -> None:
+    """Fill ``Result.sources`` from the row links in the store (they sit beside the data they describe)."""
+    wanted = sorted({str(r.focus_node) for r in results if isinstance(r.focus_node, URIRef)})
+    links: dict[str, list[str]] = {}
+    for i in range(0, len(wanted), 5000):
+        values = " ".join(f"<{w}>" for w in wanted[i : i + 5000])
+        q = f"SELECT ?s ?src WHERE {{ VALUES ?s {{ {values} }} ?s <{PROV_DERIVED}> ?src }}"
+        for row in data.store.query(q, **_link_dataset(data)):  # type: ignore[union-attr]
+            links.setdefault(row["s"].value, []).append(row["src"].value)  # type: ignore[index]
+    _attach(results, links)
+
+
+def _link_dataset(data: fast.Data) -> dict[str, object]:
+    """The data graphs, plus the provenance graph (older stores kept the row links there)."""
+    if data.graphs is None:
+        return {"use_default_graph_as_union": True}
+    return {"default_graph": [*data.graphs, ox.NamedNode(PROVENANCE_GRAPH)]}
+
+
+def _attach(results: list[Result], links: dict[str, list[str]]) -> None:
     for r in results:
         if isinstance(r.focus_node, URIRef):
             r.sources = sorted(set(links.get(str(r.focus_node), [])), key=_source_order)
+
+
+def _line_based(f: Path) -> bool:
+    with f.open("rb") as fh:
+        head = fh.read(4096)
+    return f.suffix in (".nq", ".nt") or head.startswith(b"<")
 
 
 def _source_order(s: str) -> tuple:
@@ -263,17 +354,3 @@ def _scan_links(path: Path, wanted: set[str], links: dict[str, list[str]]) -> No
             parts = line.split(b" ", 3)
             if len(parts) >= 3 and parts[0] in keys and parts[1] == pred and parts[2].startswith(b"<"):
                 links.setdefault(parts[0][1:-1].decode(), []).append(parts[2][1:-1].decode())
-
-
-def _store_links(store: object, wanted: set[str], links: dict[str, list[str]]) -> None:
-    st = store if isinstance(store, ox.Store) else fast.open_store(Path(store)).store  # type: ignore[arg-type]
-    items = sorted(wanted)
-    for i in range(0, len(items), 5000):
-        values = " ".join(f"<{w}>" for w in items[i : i + 5000])
-        q = (
-            f"SELECT ?s ?src WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ VALUES ?s {{ {values} }} "
-            f"?s <{PROV_DERIVED}> ?src }} }}"
-        )
-        for row in st.query(q):  # type: ignore[union-attr]
-            links.setdefault(row["s"].value, []).append(row["src"].value)  # type: ignore[index]
-

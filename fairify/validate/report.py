@@ -7,6 +7,7 @@ return text; the CLI decides where it goes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -37,6 +38,7 @@ class Result:
     value_node: Node | None = None
     sources: list[str] = field(default_factory=list)  # e.g. file:///.../clinical.csv#row=12
     engine: str = "fast"
+    shape_name: str | None = None  # readable: "fs:Age › age (years)" for a blank-node property shape
 
     @property
     def focus(self) -> str:
@@ -60,9 +62,11 @@ class Result:
 
     @property
     def constraint(self) -> str:
-        """``sh:MinCountConstraintComponent`` -> ``sh:minCount`` style short name."""
-        local = self.component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
-        return "sh:" + local[:1].lower() + local[1:] if self.component.startswith(str(SH)) else self.component
+        """``sh:MinCountConstraintComponent`` -> ``sh:minCount``: the parameter a shape author wrote."""
+        if not self.component.startswith(str(SH)):
+            return self.component
+        local = self.component[len(str(SH)) :].removesuffix("ConstraintComponent")
+        return "sh:sparql" if local == "SPARQL" else "sh:" + local[:1].lower() + local[1:]
 
     def key(self) -> tuple:
         """What two engines must agree on: (focus, path, component, severity)."""
@@ -88,6 +92,12 @@ class Report:
         used = set(self.engines.values())
         return "+".join(sorted(used)) if used else "fast"
 
+    def counts_by_severity(self) -> dict[str, int]:
+        c = Counter(r.severity for r in self.results)
+        return {s: c[s] for s in ("Violation", "Warning", "Info") if c[s]} | {
+            s: n for s, n in c.items() if s not in ("Violation", "Warning", "Info")
+        }
+
     def counts(self) -> Counter:
         return Counter((r.severity, r.message, r.path or "") for r in self.results)
 
@@ -95,9 +105,13 @@ class Report:
         """Results grouped by (severity, shape, message, path), most serious and largest first."""
         groups: dict[tuple[str, str, str, str], list[Result]] = {}
         for r in self.results:
-            groups.setdefault((r.severity, r.shape or "", r.message, r.path or ""), []).append(r)
+            groups.setdefault(
+                (r.severity, r.shape_name or r.shape or "", r.message, r.path or ""), []
+            ).append(r)
         order = {"Violation": 0, "Warning": 1, "Info": 2}
-        return sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 3), -len(kv[1]), kv[0][2], kv[0][3]))
+        return sorted(
+            groups.items(), key=lambda kv: (order.get(kv[0][0], 3), -len(kv[1]), kv[0][2], kv[0][3])
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,14 +131,22 @@ def write(report: Report, fmt: str, *, examples: int = 3) -> str:
 
 
 PREFIXES = (
+    ("https://w3id.org/fairify/shapes/hn#", "fs:"),
+    ("https://w3id.org/fairify/shapes/privacy#", "fp:"),
+    ("https://w3id.org/fairify/shapes/dicom#", "fd:"),
+    ("https://w3id.org/fairify/dicom/model#", "dcmo:"),
+    ("https://w3id.org/fairify/dicom#", "dcm:"),
     ("http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl#", "ncit:"),
     ("http://www.cancerdata.org/roo/", "roo:"),
     ("http://www.w3.org/2001/XMLSchema#", "xsd:"),
     ("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdf:"),
     ("http://www.w3.org/2000/01/rdf-schema#", "rdfs:"),
     ("http://www.w3.org/ns/shacl#", "sh:"),
-    ("https://w3id.org/fairify/shapes/", "fs:"),
     ("https://w3id.org/fairify/id/", "id:"),
+    ("http://xmlns.com/foaf/0.1/", "foaf:"),
+    ("https://schema.org/", "schema:"),
+    ("http://www.w3.org/2006/vcard/ns#", "vcard:"),
+    ("http://www.w3.org/ns/prov#", "prov:"),
 )
 
 
@@ -136,23 +158,35 @@ def short(iri: str) -> str:
 
 
 def source_ref(iri: str, *, relative_to: Path | None = None) -> str:
-    """``file:///.../clinical.csv#row=12`` -> ``clinical.csv row 12``; ``#tag=00100010`` -> ``tag (0010,0010)``."""
+    """``file:///.../clinical.csv#row=12`` -> ``clinical.csv row 12`` (relative to the current folder);
+    ``…/x.dcm#tag=30060020/1`` -> ``x.dcm tag (3006,0020)[1]``."""
     u = urlparse(iri)
-    if u.scheme != "file":
-        return iri
-    path = Path(unquote(u.path))
-    base = relative_to or Path.cwd()
-    try:
-        path = path.relative_to(base)
-    except ValueError:
-        pass
-    frag = u.fragment
+    base_iri, _, frag = iri.partition("#")
+    if u.scheme == "file":
+        path = Path(unquote(u.path))
+        with contextlib.suppress(ValueError):
+            path = path.relative_to(relative_to or Path.cwd())
+        where = str(path)
+    else:
+        where = short(base_iri)
     if frag.startswith("row="):
         frag = "row " + frag[4:]
     elif frag.startswith("tag="):
-        t = frag[4:]
-        frag = f"tag ({t[:4]},{t[4:]})" if len(t) == 8 else f"tag {t}"
-    return f"{path} {frag}".strip()
+        frag = "tag " + tag_path(frag[4:])
+    return f"{where} {frag}".strip()
+
+
+def tag_path(text: str) -> str:
+    """``30060010/1/30060012/1`` -> ``(3006,0010)[1] › (3006,0012)[1]``: a DICOM attribute path."""
+    parts = text.split("/")
+    out: list[str] = []
+    for i in range(0, len(parts), 2):
+        t = parts[i]
+        shown = f"({t[:4]},{t[4:]})" if len(t) == 8 else t
+        if i + 1 < len(parts):
+            shown += f"[{parts[i + 1]}]"
+        out.append(shown)
+    return " › ".join(out)
 
 
 def source_parts(iri: str) -> dict[str, object]:
@@ -183,25 +217,23 @@ def to_text(report: Report, *, examples: int = 3) -> str:
     if report.conforms:
         lines.append(f"{name}: conforms to {report.shapes or 'the shapes'} (engine: {report.engine})")
     else:
-        by_sev = Counter(r.severity for r in report.results)
-        summary = ", ".join(f"{n} {s.lower()}{'s' if n != 1 else ''}" for s, n in by_sev.most_common())
+        summary = ", ".join(
+            f"{n} {s.lower()}{'s' if n != 1 else ''}" for s, n in report.counts_by_severity().items()
+        )
         groups = report.groups()
         lines.append(
             f"{name}: {len(report.results)} SHACL result(s) in {len(groups)} group(s): {summary} "
             f"(engine: {report.engine})"
         )
         for (sev, shape, msg, path), rs in groups:
+            constraints = ", ".join(dict.fromkeys(r.constraint for r in rs))
             head = f"{sev} x{len(rs)}  {short(shape)}"
-            if path:
+            if path and not shape.endswith(short(path)):
                 head += f"  {short(path)}"
-            lines.append(f"{head}  {rs[0].constraint}: {msg}")
+            lines.append(f"{head}  [{constraints}]  {msg}")
             shown: list[str] = []
             for r in rs:
-                where = "; ".join(source_ref(s) for s in r.sources[:2]) or _display_value(r.focus_node) or ""
-                if len(r.sources) > 2:
-                    where += f" (+{len(r.sources) - 2} more)"
-                value = _display_value(r.value_node)
-                line = f"    {where}" + (f": {value}" if value is not None else "")
+                line = "    " + example(r)
                 if line not in shown:
                     shown.append(line)
             lines += shown[:examples]
@@ -210,6 +242,26 @@ def to_text(report: Report, *, examples: int = 3) -> str:
     for note in report.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def example(r: Result) -> str:
+    """Where a result comes from and the value: ``clinical.csv row 65: 6O``.
+
+    A node derived from several files (a patient: one clinical row, many treatment rows) is shown
+    by the file that has the fewest rows for it, the one that describes it.
+    """
+    where = _display_value(r.focus_node) or ""
+    if r.sources:
+        by_file: dict[str, list[str]] = {}
+        for s in r.sources:
+            by_file.setdefault(s.split("#")[0], []).append(s)
+        first = min(by_file.values(), key=lambda v: (len(v), v[0]))
+        where = "; ".join(source_ref(s) for s in first[:2])
+        more = len(r.sources) - min(len(first), 2)
+        if more:
+            where += f" (+{more} more)"
+    value = None if r.value_node is None or r.value_node == r.focus_node else _display_value(r.value_node)
+    return where + (f": {value}" if value is not None else "")
 
 
 def _term(node: Node | None) -> str | None:
@@ -232,6 +284,7 @@ def to_json(report: Report) -> str:
             "constraint": r.constraint,
             "component": r.component,
             "shape": r.shape,
+            "shape_name": r.shape_name,
             "sources": [source_parts(s) for s in r.sources],
             "engine": r.engine,
         }
@@ -293,6 +346,7 @@ CSV_COLUMNS = (
     "severity",
     "message",
     "shape",
+    "shape_name",
     "constraint",
     "focus",
     "path",
@@ -309,8 +363,19 @@ def to_csv(report: Report) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for r in report.results:
-        base = [r.severity, r.message, r.shape or "", r.constraint, _term(r.focus_node), r.path or "", r.value or ""]
+        base = [
+            r.severity,
+            r.message,
+            r.shape or "",
+            r.shape_name or "",
+            r.constraint,
+            _term(r.focus_node),
+            r.path or "",
+            r.value or "",
+        ]
         links = [source_parts(s) for s in r.sources] or [{}]
         for link in links:
-            w.writerow([*base, link.get("file", link.get("iri", "")), link.get("row", ""), link.get("tag", "")])
+            w.writerow(
+                [*base, link.get("file", link.get("iri", "")), link.get("row", ""), link.get("tag", "")]
+            )
     return buf.getvalue()

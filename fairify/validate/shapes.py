@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
@@ -25,7 +24,7 @@ SHAPE_SUFFIXES = (".ttl", ".nt", ".n3", ".rdf", ".owl", ".jsonld", ".trig", ".nq
 # A SHACL path: an IRI (as str), or a tuple whose first item names the kind:
 # ("seq", p1, p2, ...), ("alternativePath", p1, ...), ("inversePath", p), ("zeroOrMorePath", p),
 # ("oneOrMorePath", p), ("zeroOrOnePath", p). Tuples compare structurally, as the judge needs.
-PathT = Union[str, tuple]
+PathT = str | tuple
 
 
 class ShapesError(MappingError):
@@ -374,9 +373,13 @@ class Shapes:
             disjoint = g.value(node, SH.qualifiedValueShapesDisjoint)
             extra = {"disjoint": is_true(disjoint)}
             for o in g.objects(node, SH.qualifiedMinCount):
-                constraints.append(Constraint(SH.QualifiedMinCountConstraintComponent, q, {**extra, "min": o}))
+                constraints.append(
+                    Constraint(SH.QualifiedMinCountConstraintComponent, q, {**extra, "min": o})
+                )
             for o in g.objects(node, SH.qualifiedMaxCount):
-                constraints.append(Constraint(SH.QualifiedMaxCountConstraintComponent, q, {**extra, "max": o}))
+                constraints.append(
+                    Constraint(SH.QualifiedMaxCountConstraintComponent, q, {**extra, "max": o})
+                )
         for o in g.objects(node, SH.sparql):
             constraints.append(Constraint(SH.SPARQLConstraintComponent, o))
         for p in self.custom_parameters:
@@ -421,3 +424,22 @@ def pick_message(messages: list[Literal]) -> str | None:
         if m.language and m.language.lower().startswith("en"):
             return str(m)
     return str(messages[0])
+
+
+def shape_name(g: Graph, node: Node | None, _depth: int = 0) -> str | None:
+    """A readable name: the IRI, or for a blank-node property shape its parent and sh:name (or path)."""
+    from fairify.validate.report import short
+
+    if node is None:
+        return None
+    if isinstance(node, URIRef):
+        return short(str(node))
+    names = [n for n in g.objects(node, SH.name) if isinstance(n, Literal)]
+    own = pick_message(names)
+    if own is None:
+        p = g.value(node, SH.path)
+        own = short(path_text(read_path(g, p)) or "") if p is not None else f"_:{node}"
+    parent = next(iter(g.subjects(SH.property, node)), None)
+    if parent is not None and _depth < 5:
+        return f"{shape_name(g, parent, _depth + 1)} › {own}"
+    return own

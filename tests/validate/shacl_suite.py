@@ -87,10 +87,14 @@ def term_key(t: object) -> object:
         v = t.value if t.value is not None and not getattr(t, "ill_typed", False) and not xml else str(t)
         if isinstance(v, bool):
             return ("lit", "bool", v)
-        return ("lit", v) if isinstance(v, int | float) or type(v).__name__ == "Decimal" else (
-            "lit",
-            str(v),
-            str(t.datatype),
+        return (
+            ("lit", v)
+            if isinstance(v, int | float) or type(v).__name__ == "Decimal"
+            else (
+                "lit",
+                str(v),
+                str(t.datatype),
+            )
         )
     return str(t)
 
@@ -113,15 +117,13 @@ def path_key(g: Graph, p: object) -> object:
     return "_:"
 
 
-def result_key(focus, path, component, severity, value, shape) -> tuple:  # noqa: ANN001
+def result_key(focus, path, component, severity, value, shape) -> tuple:
     return (term_key(focus), path, str(component), str(severity), term_key(value), term_key(shape))
 
 
 def report_keys(report: Report) -> Counter:
     """The keys of a fairify report, comparable with a case's expected ``results``."""
     return Counter(
-        result_key(
-            r.focus_node, r.path_key, r.component, r.severity_iri, r.value_node, r.source_shape
-        )
+        result_key(r.focus_node, r.path_key, r.component, r.severity_iri, r.value_node, r.source_shape)
         for r in report.results
     )
