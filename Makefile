@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := examples/demo
 DEMO_OUT := $(DEMO)/out
-export FAIRIFY_SECRET_FILE ?= $(DEMO)/station.key
+DEMO_KEY := $(DEMO)/station.key
 
 .PHONY: demo test test-fast lint format setup clean bench
 
@@ -32,7 +32,9 @@ test: setup lint
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
-demo: setup $(FAIRIFY_SECRET_FILE)
+# Only the demo uses the demo key; tests set their own secrets.
+demo: export FAIRIFY_SECRET_FILE ?= $(abspath $(DEMO_KEY))
+demo: setup $(DEMO_KEY)
 	@mkdir -p $(DEMO_OUT)
 	@rm -rf $(DEMO_OUT)/store
 	@echo "== convert (exit 1 is expected: the demo data has planted errors, reported by row)"
@@ -52,7 +54,7 @@ demo: setup $(FAIRIFY_SECRET_FILE)
 	$(BIN)/fairify query imaging_structures --param interpreted_type=PTV --store $(DEMO_OUT)/store
 
 # A demo-only site secret, made on first use and never committed: a real station keeps its own.
-$(FAIRIFY_SECRET_FILE):
+$(DEMO_KEY):
 	$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
 
 clean:
