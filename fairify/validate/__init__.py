@@ -134,7 +134,7 @@ def validate(
         report.engines = {_label(s.node): "pyshacl" for s in model.targeted}
     if sources and report.results:
         if data_path is not None:
-            add_file_sources(report.results, data_path, Path(provenance) if provenance else None)
+            add_file_sources(report.results, data_path, Path(provenance) if provenance else None, loaded)
         else:
             add_store_sources(report.results, loaded)  # type: ignore[arg-type]
     names: dict[Node, str | None] = {}
@@ -292,16 +292,22 @@ def _only_shapes(g: Graph, model: Shapes, keep: set[Node]) -> Graph:
 # Source rows
 
 
-def add_file_sources(results: list[Result], data: Path, provenance: Path | None = None) -> None:
-    """Fill ``Result.sources`` from the row links in the provenance side file (and the data file)."""
+def add_file_sources(
+    results: list[Result], data: Path, provenance: Path | None = None, loaded: fast.Data | None = None
+) -> None:
+    """Fill ``Result.sources`` from the row links in the provenance side file, and in the data itself
+    (queried in its in-memory copy when the fast engine loaded it, else scanned)."""
     from fairify.convert import provenance_path
 
     wanted = {str(r.focus_node) for r in results if isinstance(r.focus_node, URIRef)}
     links: dict[str, list[str]] = {}
-    files = [provenance or provenance_path(data), data]
-    for f in dict.fromkeys(files):
-        if f.is_file() and _line_based(f):
-            _scan_links(f, wanted, links)
+    side = provenance or provenance_path(data)
+    if side.is_file() and side != data and _line_based(side):
+        _scan_links(side, wanted, links)
+    if loaded is not None:
+        _query_links(loaded.store, sorted(wanted), links, {"use_default_graph_as_union": True})
+    elif _line_based(data):
+        _scan_links(data, wanted, links)
     _attach(results, links)
 
 
@@ -309,12 +315,16 @@ def add_store_sources(results: list[Result], data: fast.Data) -> None:
     """Fill ``Result.sources`` from the row links in the store (they sit beside the data they describe)."""
     wanted = sorted({str(r.focus_node) for r in results if isinstance(r.focus_node, URIRef)})
     links: dict[str, list[str]] = {}
+    _query_links(data.store, wanted, links, _link_dataset(data))
+    _attach(results, links)
+
+
+def _query_links(store: ox.Store, wanted: list[str], links: dict[str, list[str]], dataset: dict) -> None:
     for i in range(0, len(wanted), 5000):
         values = " ".join(f"<{w}>" for w in wanted[i : i + 5000])
         q = f"SELECT ?s ?src WHERE {{ VALUES ?s {{ {values} }} ?s <{PROV_DERIVED}> ?src }}"
-        for row in data.store.query(q, **_link_dataset(data)):  # type: ignore[union-attr]
+        for row in store.query(q, **dataset):  # type: ignore[union-attr]
             links.setdefault(row["s"].value, []).append(row["src"].value)  # type: ignore[index]
-    _attach(results, links)
 
 
 def _link_dataset(data: fast.Data) -> dict[str, object]:

@@ -4,12 +4,13 @@ Each targeted shape becomes a few SELECT queries that return only the violating 
 
 * the value-level constraints of a shape (class, datatype, nodeKind, ranges, lengths, pattern,
   languageIn, in, hasValue on node shapes, node, not, and, or, xone) share one query that walks the
-  value nodes once and sets one flag per constraint;
-* focus-level constraints (counts, hasValue, equals, disjoint, lessThan(OrEquals), uniqueLang,
-  closed, qualified counts) get a query each (min/max counts on the same path share one);
-* a SPARQL-based constraint (``sh:sparql`` with ``sh:select``) is joined with the focus nodes, so
-  it runs once instead of once per focus node (or, when its body is not a flat group, per focus
-  node with Oxigraph's SEP-0007 substitution, which is SHACL's pre-binding).
+  value nodes once and sets one flag per constraint; a node shape's query also carries the
+  minCount 1 / maxCount 0 / maxCount 1 of its property shapes;
+* other focus-level constraints (counts, hasValue, equals, disjoint, lessThan(OrEquals),
+  uniqueLang, closed, qualified counts) get a query each;
+* a SPARQL-based constraint (``sh:sparql`` with ``sh:select``) whose body is a flat group is
+  joined with the focus nodes and runs once; any other body runs once per focus node with
+  ``$this`` substituted in its text, which is SHACL's pre-binding.
 
 Conformance of a value node to another shape (``sh:node``, ``sh:not``, ``sh:and``, ``sh:or``,
 ``sh:xone``, qualified value shapes) is compiled into a ``nonconforming`` pattern tested with
@@ -236,7 +237,7 @@ class Context:
     """What the compiler needs from the data: subclass closures, datatypes Oxigraph rewrote."""
 
     subclasses: Callable[[str], list[str]]
-    derived_integers_in_data: bool = False
+    derived_integers_in_data: Callable[[], bool] = lambda: False  # asked only for sh:datatype xsd:integer
     regex_ok: Callable[[str, str], bool] = lambda pattern, flags: True
     shapes_graph: Callable[[], str | None] = lambda: None  # a named graph holding the shapes, if possible
 
@@ -555,7 +556,7 @@ class _Compiler:
         d = str(dt)
         if d in DERIVED_INTEGERS:
             raise Unsupported(f"sh:datatype {_show(dt)} (Oxigraph stores its literals as xsd:integer)")
-        if d == XSD_NS + "integer" and self.ctx.derived_integers_in_data:
+        if d == XSD_NS + "integer" and self.ctx.derived_integers_in_data():
             raise Unsupported(
                 "sh:datatype xsd:integer on data holding literals of derived integer types "
                 "(Oxigraph stores them as xsd:integer)"

@@ -60,11 +60,18 @@ class Data:
 
     store: ox.Store
     graphs: list | None = None  # None: the union of all graphs
-    derived_integers: bool = False
+    path: Path | None = None  # the file it was loaded from
     label: str = ""
     notes: list[str] = field(default_factory=list)
     in_memory: bool = False  # a copy we may add to (the shapes graph, for $shapesGraph)
     shapes_graph: str | None = None
+    _derived: bool | None = None
+
+    def derived_integers(self) -> bool:
+        """Whether the file holds derived-integer literals (scanned once, only when a shape asks)."""
+        if self._derived is None:
+            self._derived = self.path is not None and scan_derived_integers(self.path)
+        return self._derived
 
     def query(self, sparql: str, **kw: object) -> object:
         if self.graphs is None:
@@ -88,8 +95,7 @@ def load_file(path: Path, fmt: str | None = None) -> Data:
     named = list(store.named_graphs())
     if any(isinstance(g, ox.NamedNode) and g.value == PROVENANCE_GRAPH for g in named):
         graphs = [ox.DefaultGraph(), *(g for g in named if not _is_provenance(g))]
-    derived = scan_derived_integers(path, rdf)
-    return Data(store, graphs, derived_integers=derived, label=str(path), in_memory=True)
+    return Data(store, graphs, path=path, label=str(path), in_memory=True)
 
 
 def store_data(store: ox.Store, graphs: list[str] | None = None, label: str = "store") -> Data:
@@ -122,12 +128,12 @@ def _is_provenance(g: object) -> bool:
     return isinstance(g, ox.NamedNode) and g.value == PROVENANCE_GRAPH
 
 
-def scan_derived_integers(path: Path, fmt: ox.RdfFormat) -> bool:
+def scan_derived_integers(path: Path) -> bool:
     """Does the file hold literals typed xsd:int, xsd:byte, ...? (Oxigraph would retype them.)
 
     Read in blocks, not mapped: mapped pages count as the process's memory.
     """
-    line_based = fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
+    line_based = path.suffix.lower() in (".nt", ".nq")  # no prefixed names there
     tail = b""
     with path.open("rb") as f:
         while block := f.read(1 << 24):
