@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/validate.py                    # 10k, 100k and 1M patients
     .venv/bin/python benchmarks/validate.py --patients 10000   # one size
     .venv/bin/python benchmarks/validate.py --timeout 600 --peers-up-to 100000
+    .venv/bin/python benchmarks/validate.py --patients 1000000 --engines fairify   # fairify alone
 
 Each size is a synthetic clinical graph in the shape `mappings/hn_clinical.*` produces (patient,
 sex, age, diagnosis, survival, vital status: 14 triples a patient), with about 1% of the patients
@@ -45,6 +46,7 @@ WORK = HERE / ".work" / "validate"
 SHAPES = ROOT / "shapes" / "hn_clinical.ttl"
 SEED = 42
 SIZES = (10_000, 100_000, 1_000_000)
+ENGINES = ("fairify", "pyshacl", "pyrudof")
 POLL_SECONDS = 0.05
 PAGE = os.sysconf("SC_PAGE_SIZE")
 GB = 1 << 30
@@ -310,13 +312,15 @@ def pyrudof_available() -> str:
         return ""
 
 
-def bench(sizes: Sequence[int], timeout: float, peers_up_to: int) -> list[Row]:
+def bench(
+    sizes: Sequence[int], timeout: float, peers_up_to: int, engines: Sequence[str] = ENGINES
+) -> list[Row]:
     fairify = Path(sys.executable).with_name("fairify")
-    rudof_missing = pyrudof_available()
+    rudof_missing = pyrudof_available() if "pyrudof" in engines else ""
     rows: list[Row] = []
     for n in sizes:
         data, planted, triples = dataset(n)
-        for engine in ("fairify", "pyshacl", "pyrudof"):
+        for engine in (e for e in ENGINES if e in engines):
             row = Row(n, triples, engine)
             rows.append(row)
             if engine != "fairify" and n > peers_up_to:
@@ -417,13 +421,22 @@ def main(argv: list[str] | None = None) -> None:
         "--timeout", type=float, default=900, help="seconds before a run is stopped (default 900)"
     )
     ap.add_argument("--peers-up-to", type=int, default=100_000, help="largest size pySHACL/pyrudof run on")
+    ap.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help=f"comma-separated engines to run (default all: {','.join(ENGINES)})",
+    )
     ap.add_argument("--engine", nargs=3, metavar=("NAME", "DATA", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.engine:
         run_engine(args.engine[0], Path(args.engine[1]), Path(args.engine[2]))
         return
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = sorted(set(engines) - set(ENGINES))
+    if unknown or not engines:
+        ap.error(f"unknown engine(s) {', '.join(unknown) or '(none given)'}: use {', '.join(ENGINES)}")
     WORK.mkdir(parents=True, exist_ok=True)
-    rows = bench(args.patients or SIZES, args.timeout, args.peers_up_to)
+    rows = bench(args.patients or SIZES, args.timeout, args.peers_up_to, engines)
     load = os.getloadavg()
     head = (
         f"{datetime.date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

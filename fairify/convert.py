@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fairify.engine.engine import Engine, IssueSummary, Options
-from fairify.engine.sinks import FileSink, StoreSink, output_format
 from fairify.errors import UsageError
 from fairify.mapping import load_mapping
 from fairify.mapping.model import Mapping
@@ -16,6 +14,7 @@ from fairify.provenance import RunRecord, now
 from fairify.pseudonym import load_secret
 
 if TYPE_CHECKING:
+    from fairify.engine.engine import IssueSummary
     from fairify.validate import Report
 
 
@@ -56,6 +55,7 @@ def convert(
     progress: Callable[[str, int], None] | None = None,
     validate: str | Path | None = None,
     validate_engine: str = "auto",
+    name: str | None = None,
 ) -> ConversionResult:
     """Run ``mapping`` over its sources, writing ``output`` (.nt/.nq/.ttl/.trig) or loading ``store``.
 
@@ -64,6 +64,10 @@ def convert(
     With ``validate`` (SHACL shapes), the output is validated before it is committed: a Violation
     raises ``fairify.validate.NotConforming`` and nothing is written or loaded.
     """
+    # Imported here, not at the top: ``provenance_path`` is imported by the DICOM conversion too.
+    from fairify.engine.engine import Engine, Options
+    from fairify.engine.sinks import FileSink, StoreSink, output_format
+
     if (output is None) == (store is None):
         raise UsageError("give exactly one of an output file (-o) or a store (--store)")
     if validate is not None:
@@ -90,8 +94,9 @@ def convert(
     else:
         from fairify.store import source_name
 
-        # One named graph per mapping, e.g. .../graph/hn_clinical, replaced as a whole on reconversion.
-        sink = StoreSink(Path(store), source_name(m.path or "converted"))  # type: ignore[arg-type]
+        # One named graph per mapping (or ``name``), e.g. .../graph/hn_clinical, replaced as a whole
+        # on reconversion.
+        sink = StoreSink(Path(store), name or source_name(m.path or "converted"))  # type: ignore[arg-type]
         prov_path = None
     prov_sink: Any = None
     if provenance:
@@ -111,6 +116,8 @@ def convert(
         )
         if prov_sink is not None:
             prov_sink.write_bytes(record.nquads())
+        if isinstance(sink, StoreSink):
+            sink.used = record.used()
         report = _gate(sink, prov_sink, validate, validate_engine) if validate is not None else None
         if prov_sink is not None:
             prov_sink.commit()
@@ -138,6 +145,7 @@ def _gate(sink: Any, prov_sink: Any, shapes: str | Path, engine: str) -> Report:
     Raises ``NotConforming`` (nothing is then written or loaded) when SHACL finds a Violation;
     warnings and infos let the output through, and the report is returned.
     """
+    from fairify.engine.sinks import FileSink, StoreSink
     from fairify.validate import NotConforming, validate
 
     if isinstance(sink, StoreSink):

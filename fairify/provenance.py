@@ -12,12 +12,19 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import RDF, XSD, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDFS
+if TYPE_CHECKING:
+    from rdflib import Graph, URIRef
 
-FAIRIFY = Namespace("https://w3id.org/fairify/ns#")
+FAIRIFY = "https://w3id.org/fairify/ns#"
 PROVENANCE_GRAPH = "https://w3id.org/fairify/graph/provenance"
+
+_PROV = "http://www.w3.org/ns/prov#"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+_DCT_HAS_VERSION = "http://purl.org/dc/terms/hasVersion"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 def sha256_file(path: Path, block: int = 1 << 20) -> str:
@@ -28,9 +35,20 @@ def sha256_file(path: Path, block: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def file_iri(path: str | Path) -> URIRef:
+def _file_iri(path: str | Path) -> str:
     s = str(path)
-    return URIRef(s) if "://" in s else URIRef(Path(s).resolve().as_uri())
+    return s if "://" in s else Path(s).resolve().as_uri()
+
+
+def file_iri(path: str | Path) -> URIRef:
+    from rdflib import URIRef
+
+    return URIRef(_file_iri(path))
+
+
+# A statement of the record: (subject IRI, predicate IRI, object), the object an IRI (str) or a
+# literal (lexical form, datatype IRI or None for a plain string).
+_Object = str | tuple[str, str | None]
 
 
 @dataclass
@@ -46,51 +64,87 @@ class RunRecord:
     # De-identification methods applied, as (IRI, label): DICOM CID 7050 codes for DICOM sources.
     methods: list[tuple[str, str]] = field(default_factory=list)
 
-    def graph(self, g: Graph | None = None) -> Graph:
+    def statements(self) -> list[tuple[str, str, _Object]]:
+        """The record as plain (subject, predicate, object) statements; see ``_Object``."""
         from fairify import __version__
 
-        g = Graph() if g is None else g
-        g.bind("prov", PROV)
-        g.bind("fairify", FAIRIFY)
-        run = URIRef(f"urn:uuid:{uuid.uuid4()}")
-        agent = URIRef(f"https://w3id.org/fairify/software/{__version__}")
-        g.add((run, RDF.type, PROV.Activity))
-        g.add((run, PROV.startedAtTime, Literal(self.started.isoformat(), datatype=XSD.dateTime)))
-        g.add((run, PROV.endedAtTime, Literal(self.ended.isoformat(), datatype=XSD.dateTime)))
-        g.add((run, PROV.wasAssociatedWith, agent))
-        g.add((agent, RDF.type, PROV.SoftwareAgent))
-        g.add((agent, DCTERMS.hasVersion, Literal(__version__)))
-        g.add((run, FAIRIFY.quadCount, Literal(self.quads)))
-        g.add((run, FAIRIFY.issueCount, Literal(self.issues)))
+        def integer(n: int) -> tuple[str, str]:
+            return (str(n), _XSD + "integer")
+
+        def date_time(d: datetime) -> tuple[str, str]:
+            return (d.isoformat(), _XSD + "dateTime")
+
+        def text(t: str) -> tuple[str, None]:
+            return (t, None)
+
+        run = f"urn:uuid:{uuid.uuid4()}"
+        agent = f"https://w3id.org/fairify/software/{__version__}"
+        out: list[tuple[str, str, _Object]] = [
+            (run, _RDF_TYPE, _PROV + "Activity"),
+            (run, _PROV + "startedAtTime", date_time(self.started)),
+            (run, _PROV + "endedAtTime", date_time(self.ended)),
+            (run, _PROV + "wasAssociatedWith", agent),
+            (agent, _RDF_TYPE, _PROV + "SoftwareAgent"),
+            (agent, _DCT_HAS_VERSION, text(__version__)),
+            (run, FAIRIFY + "quadCount", integer(self.quads)),
+            (run, FAIRIFY + "issueCount", integer(self.issues)),
+        ]
         for k, v in sorted(self.options.items()):
-            g.add((run, FAIRIFY.option, Literal(f"{k}={v}")))
+            out.append((run, FAIRIFY + "option", text(f"{k}={v}")))
         for iri, label in self.methods:
-            g.add((run, FAIRIFY.deidentificationMethod, URIRef(iri)))
-            g.add((URIRef(iri), RDFS.label, Literal(label)))
+            out.append((run, FAIRIFY + "deidentificationMethod", iri))
+            out.append((iri, _RDFS_LABEL, text(label)))
         if self.mapping is not None:
-            m = file_iri(self.mapping)
-            g.add((run, PROV.used, m))
-            g.add((m, RDF.type, FAIRIFY.Mapping))
+            m = _file_iri(self.mapping)
+            out.append((run, _PROV + "used", m))
+            out.append((m, _RDF_TYPE, FAIRIFY + "Mapping"))
             if self.mapping.is_file():
-                g.add((m, FAIRIFY.sha256, Literal(sha256_file(self.mapping))))
+                out.append((m, FAIRIFY + "sha256", text(sha256_file(self.mapping))))
         for loc, count in self.sources.items():
-            s = file_iri(loc)
-            g.add((run, PROV.used, s))
-            g.add((s, RDF.type, FAIRIFY.Source))
-            g.add((s, FAIRIFY.recordCount, Literal(count)))
+            s = _file_iri(loc)
+            out.append((run, _PROV + "used", s))
+            out.append((s, _RDF_TYPE, FAIRIFY + "Source"))
+            out.append((s, FAIRIFY + "recordCount", integer(count)))
             p = Path(loc)
             if "://" not in loc and p.is_file():
-                g.add((s, FAIRIFY.sha256, Literal(sha256_file(p))))
-        for out in self.outputs:
-            o = file_iri(out)
-            g.add((o, PROV.wasGeneratedBy, run))
+                out.append((s, FAIRIFY + "sha256", text(sha256_file(p))))
+        for output in self.outputs:
+            out.append((_file_iri(output), _PROV + "wasGeneratedBy", run))
+        return out
+
+    def used(self) -> list[str]:
+        """The IRIs of the sources the run read (what a store records a conversion's load used)."""
+        return [_file_iri(loc) for loc in self.sources]
+
+    def graph(self, g: Graph | None = None) -> Graph:
+        """The record as an rdflib Graph (rdflib is imported only here)."""
+        from rdflib import Graph, Literal, URIRef
+
+        g = Graph() if g is None else g
+        g.bind("prov", _PROV)
+        g.bind("fairify", FAIRIFY)
+        for s, p, o in self.statements():
+            obj = URIRef(o) if isinstance(o, str) else Literal(o[0], datatype=o[1] and URIRef(o[1]))
+            g.add((URIRef(s), URIRef(p), obj))
         return g
 
     def nquads(self) -> bytes:
         """The record in the provenance named graph, as N-Quads."""
-        ds = Dataset()
-        self.graph(ds.graph(URIRef(PROVENANCE_GRAPH)))
-        return ds.serialize(format="nquads", encoding="utf-8")
+        import pyoxigraph as ox
+
+        graph = ox.NamedNode(PROVENANCE_GRAPH)
+        quads = [
+            ox.Quad(
+                ox.NamedNode(s),
+                ox.NamedNode(p),
+                ox.NamedNode(o)
+                if isinstance(o, str)
+                else ox.Literal(o[0], datatype=ox.NamedNode(o[1]) if o[1] else None),
+                graph,
+            )
+            for s, p, o in self.statements()
+        ]
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
 
 def now() -> datetime:

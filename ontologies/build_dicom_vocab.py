@@ -38,13 +38,16 @@ CLASSES = {
     "Instance": "A DICOM composite instance (one file), named by its remapped SOP Instance UID.",
     "FrameOfReference": "A frame of reference, named by its remapped Frame of Reference UID.",
     "Item": "An item of a sequence: the parent's IRI + tag + item number.",
-    "ROI": "A region of interest of an RT Structure Set (an item of the Structure Set ROI Sequence).",
+    "ROI": "A region of interest of an RT Structure Set (an item of the Structure Set ROI Sequence), "
+    "named <structure set instance>/roi/<ROI Number>.",
     "ROIContour": "An item of the ROI Contour Sequence (its contour points are not output).",
     "ROIObservation": "An item of the RT ROI Observations Sequence.",
-    "FractionGroup": "An item of an RT Plan's Fraction Group Sequence.",
-    "DoseReference": "An item of an RT Plan's Dose Reference Sequence (prescribed dose).",
-    "Beam": "An item of an RT Plan's (Ion) Beam Sequence (its control points are not output).",
-    "Segment": "An item of a Segmentation's Segment Sequence.",
+    "FractionGroup": "An item of an RT Plan's Fraction Group Sequence, named <plan instance>/fraction-group/<number>.",
+    "DoseReference": "An item of an RT Plan's Dose Reference Sequence (prescribed dose), "
+    "named <plan instance>/dose-reference/<number>.",
+    "Beam": "An item of an RT Plan's (Ion) Beam Sequence (its control points are not output), "
+    "named <plan instance>/beam/<Beam Number>.",
+    "Segment": "An item of a Segmentation's Segment Sequence, named <instance>/segment/<Segment Number>.",
 }
 PROPERTIES = {
     "hasStudy": "patient to study",
@@ -58,10 +61,13 @@ PROPERTIES = {
     "referencedSeries": "item to the series its Series Instance UID names",
     "referencedStudy": "item to the study its Study Instance UID names",
     "referencedFrameOfReference": "item to the frame of reference its UID names",
-    "referencedROI": "item to the ROI its Referenced ROI Number names (same structure set)",
-    "referencedBeam": "item to the beam its Referenced Beam Number names (same plan)",
-    "referencedDoseReference": "item to the dose reference its number names (same plan)",
-    "referencedFractionGroup": "item to the fraction group its number names (same plan)",
+    "referencedROI": "item to the ROI its Referenced ROI Number names (same structure set, or the one the "
+    "object references)",
+    "referencedBeam": "item to the beam its Referenced Beam Number names (same plan, or the referenced plan)",
+    "referencedDoseReference": "item to the dose reference its number names (same plan, or the referenced plan)",
+    "referencedFractionGroup": "item to the fraction group its number names (same plan, or the referenced "
+    "plan: RT Dose ReferencedRTPlanSequence/ReferencedFractionGroupSequence)",
+    "referencedSegment": "item to the segment its Referenced Segment Number names (same or referenced segmentation)",
     "references": "instance to an instance it references anywhere in its header",
     "referencesPlan": "instance (e.g. RT Dose) to the RT Plan of its Referenced RT Plan Sequence",
     "referencesStructureSet": "RT Plan to the RT Structure Set of its Referenced Structure Set Sequence",

@@ -199,6 +199,8 @@ def test_convert_into_the_store_is_one_replaceable_graph(tmp_path: Path) -> None
     assert count(store, links) == 2  # row links travel with the data they describe
     run = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <http://www.w3.org/ns/prov#Activity> ; <http://www.w3.org/ns/prov#used> ?m }} }}"
     assert count(store, run) >= 2  # the conversion's PROV-O record, beside the load record
+    (source,) = info(store, void=False).sources
+    assert source.used == [(tmp_path / "people.csv").resolve().as_uri()]  # the load names what it read
     (tmp_path / "people.csv").write_text("id,age\n1,31\n")
     fairify.convert(tmp_path / "m.yml", store=store, secret=b"s" * 32)
     assert current_graphs(open_store(store, read_only=True)) == {G + "m": G + "m/v2"}

@@ -58,12 +58,23 @@ def _rows(report) -> set[tuple[str, int, str | None]]:
 # -- the demo cohort ---------------------------------------------------------------------------------
 
 
+# What each kind of planted error breaks: the value's range or datatype; a code outside its list
+# leaves the stage node without a class of the list; an impossible date, the date node without a value.
+PLANTED_BREAKS = {
+    "out_of_range": {"sh:minInclusive", "sh:maxInclusive"},
+    "not_a_number": {"sh:datatype"},
+    "unknown_code": {"sh:qualifiedMinCount"},
+    "invalid_date": {"sh:minCount"},
+}
+
+
 def test_planted_values_are_found_with_their_rows(report) -> None:
     assert not report.conforms
     assert report.engine == "fast"  # every shipped clinical shape compiles
     found = _rows(report)
     rows = {(f, row) for f, row, _ in found}
     planted = pd.read_csv(DATA / "planted_errors.csv", dtype=str, keep_default_na=False)
+    assert len(planted) == 18
     for f, row, value, problem in zip(
         planted["file"], planted["row"], planted["value"], planted["problem"], strict=True
     ):
@@ -71,6 +82,14 @@ def test_planted_values_are_found_with_their_rows(report) -> None:
             assert (f, int(row), value) in found, (f, row, value, problem)
         else:  # unknown_code, invalid_date: the node is there without a valid value
             assert (f, int(row)) in rows, (f, row, value, problem)
+        # a result of the rule that value breaks, whose source is exactly that file and row
+        at_row = [
+            r
+            for r in report.results
+            if any(Path(s.split("#")[0]).name == f and s.endswith(f"#row={row}") for s in r.sources)
+        ]
+        broken = {r.constraint for r in at_row if problem not in ("out_of_range", "not_a_number") or r.value == value}
+        assert broken & PLANTED_BREAKS[problem], (f, row, value, problem, broken)
 
 
 def test_planted_values_break_the_rule_they_break(report) -> None:
@@ -437,3 +456,94 @@ def test_cli_warnings_only_exit_0(tmp_path: Path) -> None:
     data.write_text("<urn:a> <urn:b> <urn:c> .\n")
     r = _cli(["validate", str(data), "--shapes", str(shapes)])
     assert r.exit_code == 0 and "Warning x1" in r.output
+
+
+def test_cli_turtle_and_csv_reports_and_an_unknown_format(converted) -> None:
+    from fairify.validate.report import CSV_COLUMNS
+
+    r = _cli(["validate", str(converted), "--shapes", str(CLINICAL), "--format", "turtle"])
+    assert r.exit_code == 1, r.output
+    g = Graph().parse(data=r.stdout, format="turtle")
+    (rep,) = g.subjects(RDF.type, SH.ValidationReport)
+    assert str(g.value(rep, SH.conforms)) == "false"
+    assert len(list(g.objects(rep, SH.result))) == 35
+
+    r = _cli(["validate", str(converted), "--shapes", str(CLINICAL), "--format", "csv"])
+    assert r.exit_code == 1, r.output
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert any(
+        x["value"] == "6O" and x["source_row"] == "65" and x["constraint"] == "sh:datatype" for x in rows
+    )
+
+    r = _cli(["validate", str(converted), "--shapes", str(CLINICAL), "--format", "xml"])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "error: unknown report format 'xml': use text, json, turtle, csv"
+
+
+def test_cli_validates_a_store(tmp_path: Path, converted) -> None:
+    store = tmp_path / "store"
+    fairify.load([converted, converted.with_name("clinical.prov.nq")], store)
+    r = _cli(["validate", "--store", str(store), "--shapes", str(CLINICAL)])
+    assert r.exit_code == 1, r.output
+    assert "35 SHACL result(s)" in r.stdout and "Violation x8  fs:Age › age (years)" in r.stdout
+    assert "clinical.csv row 65: 6O" in r.stdout  # the source row, from the links in the store
+
+    out = tmp_path / "report.json"
+    r = _cli(["validate", "--store", str(store), "--shapes", str(CLINICAL), "-f", "json", "-o", str(out)])
+    assert r.exit_code == 1 and json.loads(out.read_text())["violations"] == 35
+    assert f"{store}: 35 violation(s) -> {out}" in r.stderr
+
+    clean = tmp_path / "clean.ttl"
+    clean.write_text(PREFIXES + "<urn:a1> a ncit:C25150 ; roo:P100042 63 .\n")
+    fairify.load([clean], tmp_path / "clean-store")
+    r = _cli(["validate", "--store", str(tmp_path / "clean-store"), "--shapes", str(CLINICAL)])
+    assert r.exit_code == 0 and "conforms" in r.stdout, r.output
+
+    r = _cli(["validate", "--store", str(tmp_path / "missing"), "--shapes", str(CLINICAL)])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == (
+        f"error: store {tmp_path / 'missing'} does not exist "
+        "(create it with fairify load or fairify convert --store)"
+    )
+    r = _cli(["validate", str(converted), "--store", str(store), "--shapes", str(CLINICAL)])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "error: give a data file or --store (one of them)"
+
+
+def test_cli_convert_validate_gate(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("FAIRIFY_SECRET", SECRET.decode())
+    monkeypatch.delenv("FAIRIFY_SECRET_FILE", raising=False)
+    mapping = str(ROOT / "mappings" / "hn_clinical.rml.ttl")
+    out = tmp_path / "out" / "clinical.nq"
+    r = _cli(["convert", mapping, "-o", str(out), "--validate", str(CLINICAL)])
+    assert r.exit_code == 1, r.output
+    assert "Violation x8  fs:Age › age (years)" in r.stdout and "clinical.csv row 65: 6O" in r.stdout
+    assert r.stderr.strip().splitlines()[-1] == (
+        "error: SHACL found 35 violation(s) in the converted data; nothing was written or loaded"
+    )
+    assert not out.parent.exists() or not list(out.parent.iterdir())
+
+    from fairify.store import current_graphs, open_store
+
+    store = tmp_path / "store"
+    r = _cli(["convert", mapping, "--store", str(store), "--validate", str(SHAPES)])
+    assert r.exit_code == 1, r.output
+    assert "nothing was written or loaded" in r.stderr
+    assert current_graphs(open_store(store, read_only=True)) == {}  # the run still holds its lock
+
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("<urn:a> <urn:b> .\n")
+    r = _cli(["convert", mapping, "-o", str(tmp_path / "o.nq"), "--validate", str(bad)])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"error: {bad}:1: not valid Turtle: objectList expected"
+    assert not (tmp_path / "o.nq").exists()
+
+    ok = tmp_path / "ok.ttl"
+    ok.write_text(
+        f"@prefix sh: <http://www.w3.org/ns/shacl#> .\n<urn:S> a sh:NodeShape ; sh:targetClass <{NCIT}C16960> ; "
+        f"sh:property [ sh:path <{ROO}P100029> ; sh:minCount 1 ] .\n"
+    )
+    r = _cli(["convert", mapping, "-o", str(tmp_path / "ok.nq"), "--validate", str(ok)])
+    assert r.exit_code == 0, r.output
+    assert f"validation: conforms ({ok})" in r.stderr and (tmp_path / "ok.nq").exists()

@@ -28,6 +28,7 @@ from fairify.provenance import RunRecord, now
 from fairify.pseudonym import HOW_TO, load_secret, pseudonym
 
 BATCH_FILES = 48
+DEFAULT_SOURCE = "imaging"  # the store source of a DICOM conversion, unless named
 MAX_LISTED = 10_000  # problems kept in the result (all are counted)
 
 
@@ -166,6 +167,7 @@ def convert_dicom(
     keyed_file_iris: bool = True,
     batch_files: int = BATCH_FILES,
     progress: Callable[[int, int | None], None] | None = None,
+    name: str | None = None,
 ) -> DicomResult:
     """Convert every DICOM file under ``source`` (a folder, searched recursively, or a DICOMDIR).
 
@@ -173,8 +175,13 @@ def convert_dicom(
     output as ``<name>.prov.nq``. ``profile`` sets the de-identification options (dates shifted
     by default). ``processes`` defaults to the CPU count; 1 runs in this process. ``progress``
     is called as ``progress(files_done, total)``. Nothing is written if the run fails.
+
+    In a store the graph is one source, named ``name`` (default ``imaging``; never the folder's
+    name, which may hold a patient identifier): a re-run replaces that graph as a whole. The files' provenance links go into it; the run record
+    into the store's provenance graph, with the load.
     """
     from fairify.convert import provenance_path
+    from fairify.dicom.graph import PROV_END
 
     if (output is None) == (store is None):
         raise UsageError("give exactly one of an output file (-o) or a store (--store)")
@@ -196,11 +203,12 @@ def convert_dicom(
         sink: FileSink | StoreSink = FileSink(out_path)
         prov_path = provenance_path(out_path) if provenance else None
     else:
-        sink = StoreSink(Path(store))  # type: ignore[arg-type]
+        sink = StoreSink(Path(store), name or DEFAULT_SOURCE)  # type: ignore[arg-type]
         prov_path = None
-    prov_sink: FileSink | StoreSink | None = (
-        (FileSink(prov_path, "nq") if prov_path else sink) if provenance else None
-    )
+    # A file of provenance beside the output; in a store, the files' links go into the source's
+    # graph (replaced with it) and the run record into the provenance graph, with the load.
+    prov_file = FileSink(prov_path, "nq") if provenance and prov_path else None
+    in_store = sink if isinstance(sink, StoreSink) else None
     result = DicomResult(
         output=out_path, store=Path(store) if store else None, provenance=prov_path, profile=profile
     )
@@ -212,8 +220,14 @@ def convert_dicom(
     def take(r: BatchResult) -> None:
         sink.write_bytes(r.data)
         result.quads += r.quads
-        if prov_sink is not None:
-            prov_sink.write_bytes(r.prov)
+        if in_store is not None:
+            in_store.count += r.quads
+        if provenance:
+            if prov_file is not None:
+                prov_file.write_bytes(r.prov)
+            elif in_store is not None:
+                in_store.write_bytes(r.prov.replace(PROV_END.encode(), b" .\n"))
+                in_store.count += r.prov_quads
             result.provenance_quads += r.prov_quads
         result.converted += r.converted
         result.directories += r.directories
@@ -252,7 +266,7 @@ def convert_dicom(
                     take(inflight.popleft().result())
         result.patients, result.studies, result.series = (len(s) for s in sets)
         result.seconds = time.perf_counter() - t0
-        if prov_sink is not None:
+        if provenance:
             record = RunRecord(
                 mapping=None,
                 started=started,
@@ -264,14 +278,18 @@ def convert_dicom(
                 options={"conversion": "fairify generic DICOM model", **profile.describe()},
                 methods=profile.methods(),
             )
-            prov_sink.write_bytes(record.nquads())
-            if prov_sink is not sink:
-                prov_sink.commit()
+            if prov_file is not None:
+                prov_file.write_bytes(record.nquads())
+                prov_file.commit()
+            elif in_store is not None:
+                in_store.provenance().write_bytes(record.nquads())
+        if in_store is not None:
+            in_store.used = [_source_location(root, secret, keyed_file_iris)]
         sink.commit()
     except BaseException:
         sink.abort()
-        if prov_sink is not None and prov_sink is not sink:
-            prov_sink.abort()
+        if prov_file is not None:
+            prov_file.abort()
         raise
     return result
 
@@ -280,4 +298,4 @@ def _source_location(root: Path, secret: bytes, keyed: bool) -> str:
     """How the run record names the archive: keyed like the files, or its file: IRI."""
     if keyed:
         return ID_BASE + "dicom/archive/" + pseudonym("dicom-archive:" + str(root), secret)
-    return str(root)
+    return root.as_uri()

@@ -6,6 +6,8 @@ Entities are nodes with deterministic IRIs under ``https://w3id.org/fairify/id/`
     dicom/study/<uid>, dicom/series/<uid>, dicom/instance/<uid>, dicom/frame-of-reference/<uid>
                                          <uid> = the remapped ``2.25.`` UID (fairify.dicom.deid)
     <parent>/<tag>/<n>                   the n-th item (from 1) of a sequence: never a blank node
+    <instance>/<kind>/<number>           a numbered item (roi, beam, fraction-group, dose-reference,
+                                         segment), so references by number resolve across objects
 
 linked by ``dcmo:hasStudy``, ``dcmo:hasSeries``, ``dcmo:hasInstance``, ``dcmo:frameOfReference``
 and carrying one ``dcm:<tag>`` predicate per allowed attribute, typed by VR (``fairify.dicom.vr``);
@@ -13,9 +15,10 @@ multi-valued elements are one ``rdf:JSON`` array in their order. On top, radioth
 ROIs, fraction groups, dose references, beams and segments are typed items; a referenced SOP
 instance, series, study or frame of reference becomes an edge to its node (``dcmo:referencesPlan``,
 ``referencesStructureSet``, ``referencesDose``, ``referencesSeries``, ``references``); numbers
-that point at items of the same object (ReferencedROINumber, ReferencedBeamNumber, ...) become
-edges to those items, and an ROI carries the interpreted type (GTV, PTV, ORGAN, ...) its
-observation gives it.
+that point at numbered items (ReferencedROINumber, ReferencedBeamNumber, ...) become edges to
+them, in the same object or, inside an item with a Referenced SOP Instance UID, in the referenced
+one (RT Dose -> the plan's fraction group), and an ROI carries the interpreted type (GTV, PTV,
+ORGAN, ...) its observation gives it.
 
 Lines are collected per batch of files and built column-wise at the end (literal escaping by
 ``fairify.engine.terms``, as the mapping engine does), deduplicated within the batch.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,20 +114,30 @@ INSTANCE_EDGE_BY_SEQUENCE = {
     0x300C0060: m("referencesStructureSet"),
     0x300C0080: m("referencesDose"),
 }
-# Items numbered within an object, and the attributes that point at them by number.
+# Items numbered within an object (sequence, number attribute) -> the kind, which names them:
+# ``<instance>/<kind>/<number>``, so a reference by number resolves from any file, in any batch.
 NUMBERED = {
     (0x30060020, 0x30060022): "roi",
     (0x300A00B0, 0x300A00C0): "beam",
     (0x300A03A2, 0x300A00C0): "beam",
-    (0x300A0010, 0x300A0012): "dose reference",
-    (0x300A0070, 0x300A0071): "fraction group",
+    (0x300A0010, 0x300A0012): "dose-reference",
+    (0x300A0070, 0x300A0071): "fraction-group",
+    (0x00620002, 0x00620004): "segment",
 }
+NUMBERED_BY_SEQUENCE = {seq: (num, kind) for (seq, num), kind in NUMBERED.items()}
+# The attributes that point at numbered items: of the same object, or, inside an item that has a
+# Referenced SOP Instance UID (ReferencedRTPlanSequence/ReferencedFractionGroupSequence/...), of
+# the referenced object; an ROI number outside a structure set names an ROI of the structure set
+# the object references (RT Plan DoseReferenceSequence/ReferencedROINumber).
 NUMBER_REFS = {
     0x30060084: ("roi", m("referencedROI")),
     0x300C0006: ("beam", m("referencedBeam")),
-    0x300C0051: ("dose reference", m("referencedDoseReference")),
-    0x300C0022: ("fraction group", m("referencedFractionGroup")),
+    0x300C0051: ("dose-reference", m("referencedDoseReference")),
+    0x300C0022: ("fraction-group", m("referencedFractionGroup")),
+    0x0062000B: ("segment", m("referencedSegment")),
 }
+REFERENCED_SOP_INSTANCE = 0x00081155
+REFERENCED_STRUCTURE_SET_SEQUENCE = 0x300C0060
 RT_ROI_INTERPRETED_TYPE = 0x300600A4
 SKIP, SEQ, TEXT, NUMBER, AT = range(5)  # how an element is read
 UNDEFINED = 0xFFFFFFFF
@@ -272,7 +286,10 @@ class HeaderGraph:
         self.pending: list[tuple[str, str, str, int]] = []  # (subject, predicate, kind, number)
         self.roi_types: list[tuple[int, str]] = []  # (ROI number, observation item)
         self.observed_types: dict[str, str] = {}  # observation item -> RT ROI Interpreted Type
-        self._top_base = 0
+        self.paths: dict[str, str] = {}  # item IRI -> its tag path (GGGGEEEE/n/...) for provenance
+        self.open_items: list[str] = []  # the items being read, outermost first
+        self.referenced: dict[str, str] = {}  # item IRI -> the instance its Referenced SOP Instance UID names
+        self.structure_sets: list[str] = []  # instances named in the top-level ReferencedStructureSetSequence
         self.pixel_rep = 0
         self.instance = ""
         self.implicit = header.implicit
@@ -397,12 +414,17 @@ class HeaderGraph:
             self.typed_values(s, p, tag, vr, values)
         if depth and tag in NUMBER_REFS:
             kind_, pred = NUMBER_REFS[tag]
+            other = self.referenced_object()
             for v in values:
                 n = _as_int(v)
-                if n is not None:
-                    self.pending.append((s, pred, kind_, n))
-                    if kind_ == "roi" and top_seq == 0x30060080:
-                        self.roi_types.append((n, s))
+                if n is None:
+                    continue
+                if other is not None:  # a number of the referenced object: its deterministic IRI
+                    self.batch.iri_lines[f"{s} {pred} <{other}/{kind_}/{n}> .\n"] = None
+                    continue
+                self.pending.append((s, pred, kind_, n))
+                if kind_ == "roi" and top_seq == 0x30060080:
+                    self.roi_types.append((n, s))
         if depth and tag == RT_ROI_INTERPRETED_TYPE and top_seq == 0x30060080 and values[0]:
             self.observed_types[s] = str(values[0])
 
@@ -441,25 +463,58 @@ class HeaderGraph:
         cls = ITEM_CLASSES.get(tag, ITEM) if depth == 0 else ITEM
         lines, prov = self.batch.iri_lines, self.batch.prov_lines
         top = tag if depth == 0 else top_seq
-        if depth == 0:
-            self._top_base = len(base) + 1  # items' provenance paths are relative to this subject
-        numbered = {n for (seq, n) in NUMBERED if seq == tag} if depth == 0 else ()
+        parent_path = self.paths.get(s, "") if depth else ""
+        # Numbered items (ROIs, beams, fraction groups, ...) are named by their number, which
+        # references use; an item without a number, or with one its sequence repeats, by its index.
+        numbers: list[int | None] = []
+        kind = ""
+        if depth == 0 and tag in NUMBERED_BY_SEQUENCE:
+            number_tag, kind = NUMBERED_BY_SEQUENCE[tag]
+            numbers = [self.number_of(elements, number_tag) for elements in items]
+            seen = Counter(n for n in numbers if n is not None)
+            repeated = {n for n, k in seen.items() if k > 1}
+            numbers = [None if n in repeated else n for n in numbers]
         for i, elements in enumerate(items, start=1):
-            item_iri = f"<{base}/{hex_tag}/{i}>"
+            n = numbers[i - 1] if numbers else None
+            item_iri = f"<{base}/{kind}/{n}>" if n is not None else f"<{base}/{hex_tag}/{i}>"
+            if n is not None:
+                self.numbered[(kind, n)] = item_iri
             lines[f"{s} {p} {item_iri} .\n"] = None
             lines[f"{item_iri} {RDF_TYPE} {cls} .\n"] = None
             self.batch.literal(item_iri, ITEM_INDEX, str(i), V.XSD_INTEGER)
-            path = item_iri[1 + self._top_base : -1]
+            path = self.paths[item_iri] = f"{parent_path}/{hex_tag}/{i}" if depth else f"{hex_tag}/{i}"
             prov[f"{item_iri} {PROV_DERIVED} <{self.file_iri}#tag={path}>{PROV_END}"] = None
             if depth == 0 and tag == 0x30060020:
                 lines[f"{self.instance} {HAS_ROI} {item_iri} .\n"] = None
-            for child in elements:
-                self.element(child, item_iri, depth + 1, top)
-                if numbered and child.tag in numbered and isinstance(child.value, bytes):
-                    vals = V.texts(child.value, "IS", self.encodings)
-                    n = _as_int(vals[0]) if vals else None
-                    if n is not None:
-                        self.numbered[(NUMBERED[(tag, child.tag + 0)], n)] = item_iri
+            self.open_items.append(item_iri)
+            try:
+                for child in elements:
+                    self.element(child, item_iri, depth + 1, top)
+            finally:
+                self.open_items.pop()
+
+    def number_of(self, elements: list[Any], number_tag: int) -> int | None:
+        """The item number (an IS value) among an item's elements, or None."""
+        for child in elements:
+            if child.tag + 0 != number_tag:
+                continue
+            try:
+                if isinstance(child.value, bytes):
+                    vals: list[Any] = V.texts(child.value, "IS", self.encodings)
+                else:
+                    vals = _python_values(child.value)
+            except V.BadValue:
+                return None
+            return _as_int(vals[0]) if len(vals) == 1 else None
+        return None
+
+    def referenced_object(self) -> str | None:
+        """The instance IRI (without brackets) named by the nearest open item's Referenced SOP Instance UID."""
+        for item in reversed(self.open_items):
+            target = self.referenced.get(item)
+            if target is not None:
+                return target
+        return None
 
     def typed_values(self, s: str, p: str, tag: int, vr: str, values: list[Any]) -> None:
         out: list[tuple[str, str | None]] = []
@@ -543,6 +598,10 @@ class HeaderGraph:
         for u in new:
             if tag in REF_INSTANCE_TAGS:
                 target = f"<{DICOM_ID}instance/{u}>"
+                if tag == REFERENCED_SOP_INSTANCE and len(new) == 1:
+                    self.referenced[s] = target[1:-1]
+                    if depth == 1 and top_seq == REFERENCED_STRUCTURE_SET_SEQUENCE:
+                        self.structure_sets.append(target[1:-1])
                 lines[f"{s} {m('referencedInstance')} {target} .\n"] = None
                 edge = INSTANCE_EDGE_BY_SEQUENCE.get(top_seq, m("references"))  # type: ignore[call-overload]
                 lines[f"{self.instance} {edge} {target} .\n"] = None
@@ -619,6 +678,8 @@ class HeaderGraph:
         lines = self.batch.iri_lines
         for s, pred, kind, n in self.pending:
             target = self.numbered.get((kind, n))
+            if target is None and kind == "roi" and len(set(self.structure_sets)) == 1:
+                target = f"<{self.structure_sets[0]}/roi/{n}>"  # an ROI of the referenced structure set
             if target is not None:
                 lines[f"{s} {pred} {target} .\n"] = None
         for n, obs in self.roi_types:

@@ -27,6 +27,7 @@ DEFER_BYTES = 16 * 1024
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 READ_BYTES = 64 * 1024
 PIXEL_DATA = 0x7FE00010
+NOT_DICOM = "not a DICOM file (no 'DICM' prefix and no data set at the start)"
 IMPLICIT_LE, EXPLICIT_BE, DEFLATED = "1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"
 
 
@@ -117,7 +118,7 @@ def dicomdir_files(path: Path) -> list[Path]:
 
 
 def _looks_like_data_set(path: Path) -> bool:
-    """Does the file start with a little-endian group 0002/0008 element (a data set without preamble)?"""
+    """Does the file start with a group 0002/0008 element, little or big endian (a data set without preamble)?"""
     try:
         with path.open("rb") as f:
             head = f.read(8)
@@ -125,8 +126,7 @@ def _looks_like_data_set(path: Path) -> bool:
         return False
     if len(head) < 8:
         return False
-    group, _ = struct.unpack("<HH", head[:4])
-    return group in (0x0002, 0x0008)
+    return any(struct.unpack(e + "H", head[:2])[0] in (0x0002, 0x0008) for e in "<>")
 
 
 def read_header(path: Path) -> Header:
@@ -284,12 +284,18 @@ def _pydicom_header(path: Path) -> Header:
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True, defer_size=DEFER_BYTES)
         except InvalidDicomError:
-            if not _looks_like_data_set(path):
-                raise Skip("not a DICOM file (no 'DICM' prefix and no data set at the start)") from None
+            # No preamble: pydicom reads it as a bare data set (little or big endian, implicit or
+            # explicit VR, as it detects). Kept if it starts like one, or if what pydicom finds is
+            # an instance (has a SOP Instance UID); otherwise it is not DICOM.
+            starts_like_one = _looks_like_data_set(path)
             try:
                 ds = pydicom.dcmread(path, stop_before_pixels=True, defer_size=DEFER_BYTES, force=True)
             except Exception as exc:
+                if not starts_like_one:
+                    raise Skip(NOT_DICOM) from None
                 raise Skip(f"cannot be read as DICOM: {_reason(exc)}") from None
+            if not starts_like_one and 0x00080018 not in ds:
+                raise Skip(NOT_DICOM) from None
             notes.append("no DICOM preamble or file meta header: read as a bare data set")
         except IsADirectoryError:
             raise Skip("a folder") from None

@@ -183,6 +183,7 @@ class StoreSink:
         self._prov = _StoreProvenance(self)
         self.loaded = None
         self.validation: str | None = None  # the SHACL result recorded with the load
+        self.used: list[str] = []  # IRIs of what the conversion read, recorded with the load
 
     def write(self, lines: pa.Array) -> None:
         self.count += write_lines(self.writer, lines)
@@ -209,6 +210,7 @@ class StoreSink:
         self.loaded = self.writer.commit(
             quads=self.count + self._prov.count,
             record=b"".join(self._prov.record),
+            used=self.used,
             optimize=self.optimize,
             validation=self.validation,
         )

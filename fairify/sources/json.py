@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from fairify.errors import Location, MappingError, SourceError
 from fairify.mapping.model import LogicalSource
 from fairify.sources._common import (
@@ -28,6 +30,7 @@ from fairify.sources._common import (
     XSD_INTEGER,
     Chunk,
     ReaderBase,
+    apply_nulls,
     codec_name,
     missing_reference_error,
     multi_valued_columns,
@@ -59,6 +62,7 @@ class JsonReader(ReaderBase):
         self.iterator = source.iterator or "$"
         self._iterate = _compile(self.iterator, what="iterator")
         self._evaluators = [_compile(ref, what="reference") for ref in self._refs]
+        self._plain_keys = [_plain_key(ref) for ref in self._refs]  # for the columnar fast path
         self._document = None if self._lines else self._load()
         self._matched: set[str] = set()
         self._keys: dict[str, None] = {}  # keys seen in records, for hints
@@ -125,7 +129,16 @@ class JsonReader(ReaderBase):
             for item in items[:100]:
                 if isinstance(item, dict):
                     self._keys.update(dict.fromkeys(item))
-        for ref, evaluate in zip(self._refs, self._evaluators, strict=True):
+        for ref, evaluate, key in zip(self._refs, self._evaluators, self._plain_keys, strict=True):
+            if key is not None:
+                fast = self._plain_column(items, key)
+                if fast is not None:
+                    columns[ref], datatype = fast
+                    if datatype is not None:
+                        datatypes[ref] = datatype
+                    if columns[ref].null_count < len(items):
+                        self._matched.add(ref)
+                    continue
             values: list[list[str]] = []
             types: list[list[str | None]] = []
             for item in items:
@@ -149,6 +162,34 @@ class JsonReader(ReaderBase):
             if datatype is not None:
                 datatypes[ref] = datatype
         return Chunk(columns=columns, datatypes=datatypes, rows=row_numbers(first, len(items)))
+
+    def _plain_column(self, items: list[Any], key: str) -> tuple[pa.Array, str | None] | None:
+        """The column of a reference that is one plain key (``name``, ``$.name``), when every
+        record is an object and the key holds only strings or only integers (or nothing): the
+        common case, done without the per-value loop of ``_chunk``. None for anything else
+        (arrays, objects, booleans, fractions, mixed types), which the general path handles;
+        the result is the same either way."""
+        try:
+            raw = [item.get(key) for item in items]
+        except AttributeError:  # some record is not an object
+            return None
+        kinds = set(map(type, raw))
+        kinds.discard(type(None))
+        if kinds <= {str}:
+            column, datatype = pa.array(raw, pa.string()), None
+        elif kinds == {int}:
+            try:
+                column = pa.array(raw, pa.int64()).cast(pa.string())
+            except (OverflowError, pa.ArrowException):  # beyond 64 bits: Python's own text
+                column = pa.array([None if v is None else str(v) for v in raw], pa.string())
+            datatype = XSD_INTEGER
+        else:
+            return None
+        if self._nulls:
+            column = apply_nulls(column, list(self._nulls))
+        if column.null_count == len(column):
+            datatype = None
+        return column, datatype
 
     def unmatched_references(self) -> list[MappingError]:
         """After iterating: the references that gave no value for any record, as errors to raise
@@ -305,6 +346,14 @@ def _walk(steps: list[tuple[str, Any]]) -> Evaluator:
         return current
 
     return evaluate
+
+
+def _plain_key(path: str) -> str | None:
+    """The key a reference names when it is one plain key step (``name``, ``$.name``, ``['a b']``)."""
+    steps = _simple_steps(path)
+    if steps is not None and len(steps) == 1 and steps[0][0] == "key":
+        return str(steps[0][1])
+    return None
 
 
 @lru_cache(maxsize=512)

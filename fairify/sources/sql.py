@@ -38,6 +38,7 @@ from fairify.sources._common import (
     XSD_TIME,
     Chunk,
     ReaderBase,
+    apply_nulls,
     datatype_column,
     missing_reference_error,
     strings_column,
@@ -191,10 +192,7 @@ class SqlReader(ReaderBase):
                 columns: dict[str, pa.Array] = {}
                 datatypes: dict[str, str | pa.Array] = {}
                 for ref, pos, kind in zip(self._refs, self._positions, kinds, strict=True):
-                    lexical = [_convert(rec[pos], kind) for rec in records]
-                    values = [None if v is not None and v in self._nulls else v for v, _ in lexical]
-                    columns[ref] = strings_column(values)
-                    datatype = datatype_column(values, [t for _, t in lexical])
+                    columns[ref], datatype = _column([rec[pos] for rec in records], kind, self._nulls)
                     if datatype is not None:
                         datatypes[ref] = datatype
                 n = len(records)
@@ -365,6 +363,43 @@ def _sqlite_kind(declared: str) -> tuple[str, int] | None:
     if "NUMBER" in d:  # Oracle's NUMBER(p): an integer type when it has no scale
         return "number", scale
     return None
+
+
+def _column(
+    raw: list[Any], kind: tuple[str, int] | None, nulls: set[str]
+) -> tuple[pa.Array, str | pa.Array | None]:
+    """One column of fetched values as lexical forms and their datatype(s), as ``_convert`` gives
+    them value by value.
+
+    The common cases skip the per-value call: text in a text (or undeclared) column is its own
+    lexical form, integers in an integer column are ``str(int)`` with xsd:integer. A column of
+    only ``str`` or only ``int`` otherwise converts each distinct value once (equal values of one
+    of these types are the same value, so the result is the same); anything else goes value by
+    value.
+    """
+    types = set(map(type, raw))
+    types.discard(type(None))
+    name = kind[0] if kind else None
+    fast: pa.Array | None = None
+    if types <= {str} and name in (None, "string"):
+        fast, datatype = pa.array(raw, pa.string()), None
+    elif types == {int} and name in (None, "integer"):
+        try:
+            fast = pa.array(raw, pa.int64()).cast(pa.string())
+        except (OverflowError, pa.ArrowException):  # beyond 64 bits: Python's own text
+            fast = pa.array([None if v is None else str(v) for v in raw], pa.string())
+        datatype = XSD_INTEGER
+    if fast is not None:
+        if nulls:
+            fast = apply_nulls(fast, list(nulls))
+        return fast, (datatype if fast.null_count < len(fast) else None)
+    if types in ({str}, {int}):
+        cache = {v: _convert(v, kind) for v in set(raw)}
+        lexical = [cache[v] for v in raw]
+    else:
+        lexical = [_convert(v, kind) for v in raw]
+    values = [None if v is not None and v in nulls else v for v, _ in lexical]
+    return strings_column(values), datatype_column(values, [t for _, t in lexical])
 
 
 def _convert(value: Any, kind: tuple[str, int] | None) -> Lexical:

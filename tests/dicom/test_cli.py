@@ -51,3 +51,61 @@ def test_usage_errors(tmp_path: Path) -> None:
         env={"FAIRIFY_SECRET": SECRET.decode()},
     )
     assert r.exit_code == 2
+
+
+def test_convert_dicom_into_a_store_twice_replaces_one_source_graph(tmp_path: Path) -> None:
+    """The archive is one store source, ``imaging`` (never the folder's name, which may be a
+    patient's): a second run replaces its graph atomically, and both loads are recorded."""
+    from fairify.store import current_graphs, history, info, open_store
+
+    store = tmp_path / "store"
+    for _ in range(2):
+        r = runner.invoke(
+            app,
+            ["convert", "--dicom", str(DEMO_DICOM), "--store", str(store), "--processes", "1"],
+            env={"FAIRIFY_SECRET": SECRET.decode()},
+        )
+        assert r.exit_code == 0, r.output
+    about = info(store, void=False)
+    assert [s.name for s in about.sources] == ["imaging"] and about.other_graphs == {}
+    (source,) = about.sources
+    assert source.loads == 2 and source.graph.endswith("/v2")
+    assert [u.rsplit("/", 1)[0] for u in source.used] == ["https://w3id.org/fairify/id/dicom/archive"]
+    loads = history(store)
+    assert [h["name"] for h in loads] == ["imaging"] * 2
+    assert loads[0]["n"] == loads[1]["n"] == str(source.quads)
+    assert loads[1]["replaced"] == loads[0]["graph"]
+    s = open_store(store, read_only=True)
+    assert list(current_graphs(s).values()) == [source.graph]
+    n = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert int(next(iter(s.query(n)))[0].value) == source.quads + about.provenance_quads  # v1 is gone
+    runs = """SELECT (COUNT(DISTINCT ?run) AS ?n) WHERE { GRAPH <https://w3id.org/fairify/graph/provenance> {
+        ?run <http://www.w3.org/ns/prov#used> ?archive ; <https://w3id.org/fairify/ns#deidentificationMethod> ?m .
+        FILTER(STRSTARTS(STR(?archive), "https://w3id.org/fairify/id/dicom/archive/")) } }"""
+    assert int(next(iter(s.query(runs)))[0].value) == 2  # the run record of each conversion
+    files = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{source.graph}> {{ ?x <http://www.w3.org/ns/prov#wasDerivedFrom> ?f }} }}"
+    assert int(next(iter(s.query(files)))[0].value) > 35  # the files' links, in the source's graph
+
+
+def test_convert_dicom_into_a_named_store_source(tmp_path: Path) -> None:
+    from fairify.store import info
+
+    store = tmp_path / "store"
+    for name in ("ct-2024", "rt-2025"):
+        r = runner.invoke(
+            app,
+            [
+                "convert",
+                "--dicom",
+                str(DEMO_DICOM),
+                "--store",
+                str(store),
+                "--processes",
+                "1",
+                "--graph",
+                name,
+            ],
+            env={"FAIRIFY_SECRET": SECRET.decode()},
+        )
+        assert r.exit_code == 0, r.output
+    assert sorted(s.name for s in info(store, void=False).sources) == ["ct-2024", "rt-2025"]

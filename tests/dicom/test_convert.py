@@ -33,7 +33,7 @@ def distinct(datasets, keyword: str) -> set[str]:
 def test_counts_equal_what_pydicom_reads(pydicom_conversion) -> None:
     result, out = pydicom_conversion
     datasets = converted_datasets(result)
-    assert len(datasets) == result.converted == 151
+    assert len(datasets) == result.converted == 152
     store = store_of(out)
     for keyword, cls, n in (
         ("PatientID", "Patient", result.patients),
@@ -43,6 +43,34 @@ def test_counts_equal_what_pydicom_reads(pydicom_conversion) -> None:
     ):
         expected = len(distinct(datasets, keyword))
         assert count(store, f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a dcmo:{cls} }}") == expected == n
+
+
+def test_no_file_pydicom_reads_as_an_instance_is_skipped(pydicom_conversion) -> None:
+    """Big-endian and implicit files without preamble or meta header convert (through pydicom);
+    what is skipped is not an instance pydicom can read, even with force=True."""
+    result, out = pydicom_conversion
+    for problem in result.skipped:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = pydicom.dcmread(problem.path, force=True)
+            except Exception:
+                continue
+        assert "SOPInstanceUID" not in ds, f"{problem.path} was skipped: {problem.reason}"
+    big_endian = PYDICOM_FILES / "ExplVR_BigEndNoMeta.dcm"
+    assert big_endian not in {Path(p.path) for p in result.skipped}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = pydicom.dcmread(big_endian, force=True)
+    assert not ds.is_little_endian and not getattr(ds, "file_meta", None)  # big endian, no meta header
+    store = store_of(out)
+    inst = f"<https://w3id.org/fairify/id/dicom/instance/{_remap(ds.SOPInstanceUID)}>"
+    assert (
+        count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {inst} a dcmo:Instance ; <{RT_PLAN_DATE}> ?d }}") == 1
+    )
+
+
+RT_PLAN_DATE = "https://w3id.org/fairify/dicom#300A0006"
 
 
 def uid_values(ds: pydicom.Dataset, policy: Policy) -> set[str]:
@@ -102,6 +130,109 @@ def test_rt_chain_in_the_demo_set(demo_conversion) -> None:
     assert count(store, beams) == 5 * 2
 
 
+ITEM = "https://w3id.org/fairify/id/dicom/instance/"
+NUMBER_EDGES = {  # edge -> (class of its target, the segment of the target IRI)
+    "referencedROI": ("ROI", "roi"),
+    "referencedBeam": ("Beam", "beam"),
+    "referencedFractionGroup": ("FractionGroup", "fraction-group"),
+    "referencedDoseReference": ("DoseReference", "dose-reference"),
+    "referencedSegment": ("Segment", "segment"),
+}
+
+
+def number_edges(store, edge: str) -> list[tuple[str, str]]:
+    q = f"SELECT ?s ?t WHERE {{ ?s <https://w3id.org/fairify/dicom/model#{edge}> ?t }}"
+    return [(r[0].value, r[1].value) for r in store.query(q, use_default_graph_as_union=True)]
+
+
+def test_numbered_items_are_named_by_their_number(pydicom_conversion) -> None:
+    _, out = pydicom_conversion
+    store = store_of(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ss = pydicom.dcmread(PYDICOM_FILES / "rtstruct.dcm", force=True)
+        plan = pydicom.dcmread(PYDICOM_FILES / "rtplan.dcm")
+    ss_iri = ITEM + _remap(ss.SOPInstanceUID)
+    for roi in ss.StructureSetROISequence:
+        q = f"SELECT (COUNT(*) AS ?n) WHERE {{ <{ss_iri}> dcmo:hasROI <{ss_iri}/roi/{roi.ROINumber}> . <{ss_iri}/roi/{roi.ROINumber}> a dcmo:ROI }}"
+        assert count(store, q) == 1
+    plan_iri = ITEM + _remap(plan.SOPInstanceUID)
+    for path, cls in (
+        (f"beam/{plan.BeamSequence[0].BeamNumber}", "Beam"),
+        (f"fraction-group/{plan.FractionGroupSequence[0].FractionGroupNumber}", "FractionGroup"),
+        (f"dose-reference/{plan.DoseReferenceSequence[1].DoseReferenceNumber}", "DoseReference"),
+    ):
+        assert count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ <{plan_iri}/{path}> a dcmo:{cls} }}") == 1
+
+
+def test_references_by_number_resolve_to_nodes_of_the_right_type(pydicom_conversion, demo_conversion) -> None:
+    """RTSTRUCT ReferencedROINumber -> ROI, RTPLAN ReferencedBeamNumber -> beam, RTDOSE
+    ReferencedFractionGroupNumber -> the referenced plan's fraction group, RTPLAN dose reference
+    ReferencedROINumber -> the referenced structure set's ROI: each edge's target exists with its
+    class, whenever the object it belongs to was converted."""
+    seen: dict[str, int] = {}
+    for _, out in (pydicom_conversion, demo_conversion):
+        store = store_of(out)
+        instances = {
+            r[0].value
+            for r in store.query("SELECT ?i WHERE { ?i a <https://w3id.org/fairify/dicom/model#Instance> }")
+        }
+        for edge, (cls, segment) in NUMBER_EDGES.items():
+            for s, t in number_edges(store, edge):
+                owner, _, number = t.rpartition(f"/{segment}/")
+                assert number.isdigit() and owner.startswith(ITEM), (edge, t)
+                if owner not in instances:  # a plan or structure set outside the converted files
+                    continue
+                assert count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ <{t}> a dcmo:{cls} }}") == 1, (
+                    edge,
+                    s,
+                    t,
+                )
+                seen[edge] = seen.get(edge, 0) + 1
+    # pydicom: rtstruct 3 contours + 3 observations, rtplan 1 beam; demo per patient: 8 + 8 ROIs,
+    # 2 beams, the plan's dose reference ROI, the dose's fraction group
+    assert seen["referencedROI"] == 6 + 5 * (8 + 8 + 1)
+    assert seen["referencedBeam"] >= 1 + 5 * 2
+    assert seen["referencedFractionGroup"] == 5
+
+
+def test_rtdose_fraction_group_edge_is_derived_from_the_referenced_plan(pydicom_conversion) -> None:
+    """pydicom's rtdose.dcm names a plan that is not among the files: the edge still goes to the IRI
+    that plan's fraction group would have (its remapped UID + the number)."""
+    _, out = pydicom_conversion
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dose = pydicom.dcmread(PYDICOM_FILES / "rtdose.dcm")
+    ref = dose.ReferencedRTPlanSequence[0]
+    group = ref.ReferencedFractionGroupSequence[0]
+    plan = ITEM + _remap(ref.ReferencedSOPInstanceUID)
+    edges = dict(number_edges(store_of(out), "referencedFractionGroup"))
+    assert f"{plan}/fraction-group/{group.ReferencedFractionGroupNumber}" in edges.values()
+    beam = group.ReferencedBeamSequence[0].ReferencedBeamNumber
+    assert f"{plan}/beam/{beam}" in dict(number_edges(store_of(out), "referencedBeam")).values()
+
+
+def test_cross_object_edges_resolve_across_separate_runs(tmp_path: Path) -> None:
+    """Plans and doses converted in different runs (as different batches or workers would):
+    the doses' fraction group edges and the plans' ROI edges resolve once the graphs meet."""
+    for name in ("RTPLAN.dcm", "RTDOSE.dcm", "RTSTRUCT.dcm"):
+        folder = tmp_path / name.removesuffix(".dcm")
+        for patient in sorted(p for p in DEMO_DICOM.iterdir() if p.is_dir()):
+            (folder / patient.name).mkdir(parents=True)
+            (folder / patient.name / name).write_bytes((patient / name).read_bytes())
+        convert_dicom(folder, tmp_path / f"{name}.nq", secret=SECRET, processes=2, batch_files=1)
+    store = store_of(*(tmp_path / f"{n}.nq" for n in ("RTPLAN.dcm", "RTDOSE.dcm", "RTSTRUCT.dcm")))
+    fg = """SELECT (COUNT(*) AS ?n) WHERE { ?dose dcmo:referencesPlan ?plan ;
+        <https://w3id.org/fairify/dicom#300C0002>/<https://w3id.org/fairify/dicom#300C0020> ?ref .
+        ?ref dcmo:referencedFractionGroup ?fg . ?plan <https://w3id.org/fairify/dicom#300A0070> ?fg .
+        ?fg a dcmo:FractionGroup }"""
+    assert count(store, fg) == 5
+    roi = """SELECT (COUNT(*) AS ?n) WHERE { ?plan dcmo:referencesStructureSet ?ss ;
+        <https://w3id.org/fairify/dicom#300A0010> ?dr . ?dr dcmo:referencedROI ?roi .
+        ?ss dcmo:hasROI ?roi . ?roi a dcmo:ROI ; dcmo:interpretedType "PTV" }"""
+    assert count(store, roi) == 5
+
+
 def identifying_values(datasets: dict[Path, pydicom.Dataset]) -> dict[str, set[str]]:
     policy = Policy(Profile())
     found: dict[str, set[str]] = {"name": set(), "id": set(), "birth": set(), "uid": set()}
@@ -133,6 +264,8 @@ def test_no_identifier_or_original_uid_anywhere_in_the_output(
     data = out.read_bytes() + out.with_name(out.name.replace(".nq", ".prov.nq")).read_bytes()
     values = identifying_values(read_all(root))
     assert values["name"] and values["id"] and values["uid"]
+    if which == "pydicom":  # the files read without a meta header (big endian too) are scanned
+        assert {"1.2.333.4444.5.6.7.8", "1.2.826.0.1.3680043.8.498.2010020400001"} <= values["uid"]
     if which == "demo":
         assert len(values["birth"]) == 10
     leaks = {kind: sorted(v for v in vs if boundary(v).search(data)) for kind, vs in values.items()}
@@ -151,6 +284,7 @@ def test_bad_files_are_reported_and_the_rest_converts(pydicom_conversion) -> Non
     assert "flagged raw value" in warned[("badVR.dcm", "NumberOfFrames (0028,0008)")]
     assert "cannot be read" in warned[("rtplan_truncated.dcm", "BeamSequence (300A,00B0)")]
     assert "no DICOM preamble" in warned[("rtstruct.dcm", None)]
+    assert "no DICOM preamble" in warned[("ExplVR_BigEndNoMeta.dcm", None)]  # big endian, converted
     assert result.directories == 8  # the DICOMDIR files, whose listed files are converted anyway
     assert (
         result.files
