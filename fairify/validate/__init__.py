@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from fairify.errors import DataError, SourceError, UsageError
@@ -110,7 +110,11 @@ def validate(
     loaded: fast.Data | None = None
     if engine == "fast":
         loaded = (
-            fast.load_file(data_path, data_format) if data_path is not None else _store_data(store, graphs)
+            fast.load_file(
+                data_path, data_format, scan_integers=(None, SH.datatype, XSD.integer) in shapes_graph
+            )
+            if data_path is not None
+            else _store_data(store, graphs)
         )
         plan = fast.plan(model, loaded)
         report.notes += loaded.notes

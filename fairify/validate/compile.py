@@ -84,6 +84,26 @@ DERIVED_INTEGERS = {
         "nonPositiveInteger",
     ]
 }
+# Constraints on each value node (``value_ok`` gives a condition for them on a property shape).
+VALUE_LEVEL = {
+    "Class",
+    "Datatype",
+    "NodeKind",
+    "MinExclusive",
+    "MinInclusive",
+    "MaxExclusive",
+    "MaxInclusive",
+    "MinLength",
+    "MaxLength",
+    "Pattern",
+    "LanguageIn",
+    "In",
+    "Node",
+    "Not",
+    "And",
+    "Or",
+    "Xone",
+}
 NESTED_COUNT_LIMIT = 3  # counts inside sh:node/sh:not/...: pairwise-distinct patterns up to this size
 
 DEFAULT_MESSAGES = {
@@ -204,7 +224,8 @@ class Check:
 class Query:
     """One SPARQL SELECT; ``kind`` tells the engine how to read its rows.
 
-    * ``flags``: rows ``?this ?value ?f0 ?f1 ...``; a true ``?fi`` is a result of ``checks[i]``;
+    * ``flags``: rows ``?this ?value ?f0 ?f1 ...``; a true ``?fi`` is a result of ``checks[i]``
+      (with ``optional``, one per focus node and value shown: a count flag repeats on each value);
     * ``focus``: rows ``?this [?value] [?path]``, each a result of ``checks[0]``;
     * ``counts``: rows ``?this ?n`` of the focus nodes a GROUP BY ... HAVING found out of bounds;
     * ``sparql``: a SPARQL-based constraint: ``?this`` plus its own variables; with a
@@ -216,6 +237,7 @@ class Query:
     checks: list[Check]
     top: Shape
     focus_query: str | None = None
+    optional: bool = False  # flags over ``OPTIONAL`` values: a focus-level flag may repeat per value
 
     @property
     def label(self) -> str:
@@ -312,12 +334,15 @@ class _Compiler:
         stack: list[Node],
         chain: tuple[str, ...],
         skip: frozenset[int] = frozenset(),
+        carry: bool = False,
     ) -> list[Query]:
         """Queries giving the results of ``shape`` for the focus nodes ``focus`` binds.
 
         ``chain`` holds the variables of the parents' focus nodes of a nested property shape: they
         are projected too, so that a node reached from two parents gives two results, as in SHACL.
         ``skip``: constraints (by id) a parent node shape already checks in its own flags query.
+        ``carry``: a property shape of a node shape that checks its own minCount 1 / maxCount 0 /
+        maxCount 1 in its values query (see ``carries_counts``).
         """
         if shape.deactivated:
             return []
@@ -338,14 +363,19 @@ class _Compiler:
             check = Check(shape, str(c.component), path, severity, msg)
             if local in ("MinCount", "MaxCount"):
                 if shape.is_property:
-                    counts.append(c)
+                    flag = self.count_flag(shape, c, optional=True) if carry else None
+                    if flag is not None:
+                        value_checks.append(flag)
+                    else:
+                        counts.append(c)
                 continue
             if local in ("LessThan", "LessThanOrEquals") and not shape.is_property:
                 continue
             ok = self.value_ok(shape, c, "?value", stack)
             if ok is not None:
                 check.reports_value = local != "HasValue"
-                value_checks.append((check, ok))
+                bad = f"!COALESCE({ok}, false)"
+                value_checks.append((check, f"(BOUND(?value) && {bad})" if carry else bad))
                 continue
             queries.append(self.focus_query(shape, c, check, focus, stack))
         if counts:
@@ -358,13 +388,15 @@ class _Compiler:
                 child = self.shapes.get(child_node)
                 if child.deactivated or not child.is_property or child.node in stack:
                     continue
+                if not chain and self.carries_counts(child):
+                    continue
                 for c in child.constraints:
                     flag = self.count_flag(child, c)
                     if flag is not None:
                         value_checks.append(flag)
                         handled.add(id(c))
         if value_checks:
-            queries.append(self.flags_query(shape, value_checks, focus))
+            queries.append(self.flags_query(shape, value_checks, focus, optional=carry))
         if chain:
             for q in queries:
                 q.sparql = _with_chain(q.sparql, chain)
@@ -383,17 +415,48 @@ class _Compiler:
 
                 queries += self.report(child, child_focus, stack, (*chain, t))
             else:
-                queries += self.report(child, focus, stack, chain, frozenset(handled))
+                carries = not chain and child.node not in stack and self.carries_counts(child)
+                queries += self.report(child, focus, stack, chain, frozenset(handled), carries)
         return queries
 
-    def count_flag(self, shape: Shape, c: Constraint) -> tuple[Check, str] | None:
+    def carries_counts(self, shape: Shape) -> bool:
+        """Whether a property shape of a node shape checks its simple counts in its own values query.
+
+        A property shape with value-level constraints walks its values anyway; walked with
+        ``OPTIONAL``, a minCount 1 is "no value" and a maxCount 1 "another value beside this one",
+        one look-up less per focus node than the node shape's flags (and one pass over the focus
+        nodes less in all when the node shape has no other flags).
+        """
+        return shape.is_property and any(
+            c.component.removeprefix(str(SH)).removesuffix("ConstraintComponent") in VALUE_LEVEL
+            for c in shape.constraints
+        )
+
+    def count_flag(self, shape: Shape, c: Constraint, *, optional: bool = False) -> tuple[Check, str] | None:
         """A minCount 1, maxCount 0 or maxCount 1 of a property shape as a condition on its focus node
-        (true when the focus node conforms), or None for other constraints."""
+        (true when the focus node does NOT conform), or None for other constraints.
+
+        ``optional``: the condition for a row of ``focus OPTIONAL { ?this path ?value }``; a focus
+        node with two values flags both rows (the engine reports it once).
+        """
         local = c.component.removeprefix(str(SH)).removesuffix("ConstraintComponent")
         if local not in ("MinCount", "MaxCount") or not shape.is_property:
             return None
         n = _int(c.value, c.name)
         path = shape.path
+        if optional:
+            if local == "MinCount" and n == 1:
+                bad = "!BOUND(?value)"
+            elif local == "MaxCount" and n == 0:
+                bad = "BOUND(?value)"
+            elif local == "MaxCount" and n == 1:
+                b = self.var("b")
+                other = chain(self.path_patterns("?this", path, b), f"FILTER(!sameTerm(?value, {b}))")  # type: ignore[arg-type]
+                bad = f"(BOUND(?value) && EXISTS {{ {other} }})"
+            else:
+                return None
+            msg = pick_message(shape.messages) or self.default_message(local, c)
+            return Check(shape, str(c.component), path, shape.severity, msg, False), bad
         if local == "MinCount" and n == 1:
             ok = f"EXISTS {{ {chain(self.path_patterns('?this', path, self.var()))} }}"  # type: ignore[arg-type]
         elif local == "MaxCount" and n == 0:
@@ -405,7 +468,7 @@ class _Compiler:
         else:
             return None
         msg = pick_message(shape.messages) or self.default_message(local, c)
-        return Check(shape, str(c.component), path, shape.severity, msg, False), ok
+        return Check(shape, str(c.component), path, shape.severity, msg, False), f"!COALESCE({ok}, false)"
 
     def default_message(self, local: str, c: Constraint) -> str:
         return default_message(self.shapes.graph, local, c)
@@ -416,17 +479,25 @@ class _Compiler:
         return f"BIND({focus_var} AS {value_var})"
 
     def flags_query(
-        self, shape: Shape, checks: list[tuple[Check, str]], focus: Callable[[str], str]
+        self,
+        shape: Shape,
+        checks: list[tuple[Check, str]],
+        focus: Callable[[str], str],
+        *,
+        optional: bool = False,
     ) -> Query:
+        """One pass over the focus nodes (and values): ``checks`` pair a check with the condition
+        that is true on a row that violates it. ``optional``: focus nodes without values too."""
         flags = [f"?f{i}" for i in range(len(checks))]
-        binds = " ".join(
-            f"BIND(!COALESCE({ok}, false) AS {f})" for f, (_, ok) in zip(flags, checks, strict=True)
-        )
+        binds = " ".join(f"BIND({bad} AS {f})" for f, (_, bad) in zip(flags, checks, strict=True))
+        values = self.values(shape, "?this", "?value")
+        if optional:
+            values = f"OPTIONAL {{ {values} }}"
         sparql = (
             f"SELECT DISTINCT ?this ?value {' '.join(flags)} WHERE {{ {focus('?this')} "
-            f"{self.values(shape, '?this', '?value')} {binds} FILTER({' || '.join(flags)}) }}"
+            f"{values} {binds} FILTER({' || '.join(flags)}) }}"
         )
-        return Query("flags", sparql, [c for c, _ in checks], self.top)
+        return Query("flags", sparql, [c for c, _ in checks], self.top, optional=optional)
 
     def count_queries(
         self, shape: Shape, counts: list[Constraint], focus: Callable[[str], str], message: str | None
