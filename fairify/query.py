@@ -478,13 +478,21 @@ def _template(name_or_template: str | Template, queries: str | Path | None) -> T
     return find_template(name_or_template, queries)
 
 
-def run_local(t: Template, store: str | Path, params: dict[str, Any]) -> pd.DataFrame:
-    """A template on a local store: parameters bound by substitution; suppression applied."""
+def _open(store: str | Path | ox.Store) -> ox.Store:
+    """A store given by its folder is opened read-only for the query; an open one is used as it is
+    (ML code that queries in a loop keeps Oxigraph's caches warm that way)."""
+    if isinstance(store, ox.Store):
+        return store
     from fairify.store import open_store
 
+    return open_store(store, read_only=True)
+
+
+def run_local(t: Template, store: str | Path | ox.Store, params: dict[str, Any]) -> pd.DataFrame:
+    """A template on a local store: parameters bound by substitution; suppression applied."""
     subs = bind(t, params)
     try:
-        df = run_sparql(open_store(store, read_only=True), t.sparql, subs, t.columns)
+        df = run_sparql(_open(store), t.sparql, subs, t.columns)
     except UsageError as exc:
         raise UsageError(f"template {t.name} ({t.path}): {exc.message}") from exc
     df = df.drop(columns=[c for c in df.columns if c in t.params])
@@ -609,7 +617,7 @@ def federate(
     *,
     endpoints: list[str] | None = None,
     stations: list[str] | None = None,
-    store: str | Path | None = None,
+    store: str | Path | ox.Store | None = None,
     sparql: str | None = None,
     queries: str | Path | None = None,
     timeout: float = 60,
@@ -672,12 +680,12 @@ def federate(
     return result
 
 
-def _one_local(t: Template | None, store: str | Path, sparql: str | None, params: dict) -> pd.DataFrame:
+def _one_local(
+    t: Template | None, store: str | Path | ox.Store, sparql: str | None, params: dict
+) -> pd.DataFrame:
     if t is not None:
         return run_local(t, store, params)
-    from fairify.store import open_store
-
-    return run_sparql(open_store(store, read_only=True), sparql or "")
+    return run_sparql(_open(store), sparql or "")
 
 
 def _one_remote(
@@ -690,7 +698,7 @@ def _one_remote(
 
 def query(
     name_or_template: str | Template,
-    store: str | Path | None = None,
+    store: str | Path | ox.Store | None = None,
     *,
     endpoint: str | list[str] | None = None,
     station: str | list[str] | None = None,
@@ -700,6 +708,8 @@ def query(
     **params: Any,
 ) -> pd.DataFrame:
     """Run a template: ``fairify.query("cohort_survival", store="./store", tstage="T3")``.
+
+    ``store`` is a store folder or an open ``pyoxigraph.Store`` (``fairify.store.open_store``).
 
     With one store the result is that store's typed DataFrame. With endpoints or stations
     (``endpoint=[url, ...]``) it is their union with a ``station`` column; stations that failed

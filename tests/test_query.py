@@ -63,6 +63,15 @@ def test_typed_results(store: Path) -> None:
     assert pd.isna(df["born"].iloc[1]) and pd.isna(df["member"].iloc[1])
 
 
+def test_an_open_store_answers_like_its_folder(store: Path) -> None:
+    from fairify.store import open_store
+
+    opened = open_store(store, read_only=True)
+    t = read_template(store.parent / "people.rq")
+    for params in ({}, {"min_age": 18}):
+        pd.testing.assert_frame_equal(query(t, opened, **params), query(t, store, **params))
+
+
 def test_parameters_filter(store: Path) -> None:
     assert run(store, min_age=18)["age"].tolist() == [41]
     assert run(store, born_after="1980-01-01")["age"].tolist() == [41]
