@@ -348,3 +348,27 @@ def test_dates_keep_and_shift(tmp_path: Path) -> None:
     assert all(f'"{d[:4]}-{d[4:6]}-{d[6:]}"' in kept for d in study_dates)
     assert "XMLSchema#date>" not in (tmp_path / "r.nq").read_text()
     assert b"DCM/113106" in (tmp_path / "k.prov.nq").read_bytes()
+
+
+def test_prescription_goes_to_the_roi_the_dose_reference_targets(tmp_path: Path) -> None:
+    """queries/imaging_structures.rq follows the plan's dose reference to its ROI: only the targeted
+    structures carry a prescribed dose, and it is the one written in the RT Plan."""
+    import fairify
+
+    convert_dicom(DEMO_DICOM, store=tmp_path / "store", secret=SECRET, processes=1)
+    root = DEMO_DICOM.parents[2]
+    fairify.convert(root / "mappings" / "hn_clinical.yarrrml.yml", store=tmp_path / "store", secret=SECRET)
+    df = fairify.query("imaging_structures", store=tmp_path / "store")
+    ptv = fairify.query("imaging_structures", store=tmp_path / "store", interpreted_type="PTV")
+    dosed = df[df["prescribed_dose_gy"].notna()]
+    assert len(df) > len(dosed) == len(ptv) and ptv["prescribed_dose_gy"].notna().all()
+    plans = [
+        pydicom.dcmread(p, stop_before_pixels=True) for p in sorted(DEMO_DICOM.rglob("*")) if p.is_file()
+    ]
+    prescribed = [
+        float(item.TargetPrescriptionDose)
+        for ds in plans
+        if ds.Modality == "RTPLAN"
+        for item in ds.DoseReferenceSequence
+    ]
+    assert sorted(dosed["prescribed_dose_gy"]) == sorted(prescribed)
