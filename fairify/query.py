@@ -480,7 +480,8 @@ def _template(name_or_template: str | Template, queries: str | Path | None) -> T
 
 def _open(store: str | Path | ox.Store) -> ox.Store:
     """A store given by its folder is opened read-only for the query; an open one is used as it is
-    (ML code that queries in a loop keeps Oxigraph's caches warm that way)."""
+    (ML code that queries in a loop keeps Oxigraph's caches warm that way; a store opened read-only
+    may not see loads made after it was opened, so reopen it after one)."""
     if isinstance(store, ox.Store):
         return store
     from fairify.store import open_store
