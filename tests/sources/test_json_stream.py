@@ -136,7 +136,9 @@ def test_records_that_look_alike_inside(tmp_path, monkeypatch, block):
     ],
 )
 def test_arrays_of_anything(tmp_path, monkeypatch, block, text):
-    both(tmp_path, monkeypatch, text.encode(), "$[*]", ["@", "$.id"])
+    got = both(tmp_path, monkeypatch, text.encode(), "$[*]", ["@", "$.id"])
+    assert got.reader.streamed
+    assert got.rows == list(range(1, len(json.loads(text.lstrip("\ufeff"))) + 1))
 
 
 @pytest.mark.parametrize(
@@ -227,22 +229,29 @@ def test_a_duplicate_key_on_the_path_is_an_error(tmp_path):
     ],
 )
 def test_encodings(tmp_path, monkeypatch, block, data, encoding):
-    both(tmp_path, monkeypatch, data, "$[*]", ["$.id", "$.name"], encoding=encoding)
+    got = both(tmp_path, monkeypatch, data, "$[*]", ["$.id", "$.name"], encoding=encoding)
+    assert got.reader.streamed
+    assert got.values["$.name"][0] in ("Zoë", "Zoë Müller")
 
 
 def test_compressed(tmp_path, monkeypatch, block):
     text = records_text(RECORDS * 2).encode()
-    both(tmp_path, monkeypatch, gzip.compress(text), "$[*]", name="d.json.gz")
+    ids = [str(r["id"]) for r in RECORDS * 2]
+    got = both(tmp_path, monkeypatch, gzip.compress(text), "$[*]", name="d.json.gz")
+    assert got.reader.streamed and got.values["$.id"] == ids
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("inner/d.json", text)
-    both(tmp_path, monkeypatch, buffer.getvalue(), "$[*]", name="d.zip")
+    got = both(tmp_path, monkeypatch, buffer.getvalue(), "$[*]", name="d.zip")
+    assert got.reader.streamed and got.values["$.id"] == ids
 
 
 def test_json_lines_and_other_iterators_are_not_streamed(tmp_path):
-    read(tmp_path, b'{"id": 1}\n{"id": 2}\n', "$", ["$.id"], stream=False, name="d.jsonl")
+    got = read(tmp_path, b'{"id": 1}\n{"id": 2}\n', "$", ["$.id"], stream=False, name="d.jsonl")
+    assert not got.reader.streamed and got.values["$.id"] == ["1", "2"]
     for iterator in ("$", "$.p", "$.p[0]", "$.p[*].q[*]", "$..id", "$.p[?(@.id)]", "$.p[*].q"):
-        read(tmp_path, b'{"p": [{"id": 1, "q": [1]}]}', iterator, ["@"], stream=False)
+        got = read(tmp_path, b'{"p": [{"id": 1, "q": [1]}]}', iterator, ["@"], stream=False)
+        assert not got.reader.streamed and got.rows, iterator
 
 
 def test_a_truncated_document_aborts_the_conversion_and_writes_nothing(tmp_path):
