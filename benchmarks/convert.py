@@ -40,20 +40,18 @@ for the check.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from proctree import Run, log_tail, measure
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -71,8 +69,6 @@ SQL_TABLE = "patients"
 SEED = 42
 CHECK_ROWS = 1_000
 DEFAULT_ROWS = (100_000, 1_000_000)
-POLL_SECONDS = 0.05
-PAGE = os.sysconf("SC_PAGE_SIZE")
 MIB = 1 << 20
 
 # A set that installs and runs here (Python 3.11): Morph-KGC 2.10 wants pandas < 3 and
@@ -197,95 +193,6 @@ FLOORS: dict[str, Callable[[str, str], None]] = {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Measuring a process tree from outside
-
-
-@dataclass
-class Run:
-    seconds: float
-    cpu: float  # user + system seconds of the process and the descendants it waited for
-    peak: int  # bytes: the largest sum of resident memory over the process and its descendants
-    returncode: int
-    log: Path
-    stopped: str = ""  # why the run was stopped before it ended, if it was
-
-
-def _tree_rss(root: int) -> int:
-    """Resident memory of ``root`` and all its descendants, from /proc (Linux).
-
-    Children are found through ``/proc/PID/task/TID/children``: far cheaper than reading every
-    process's ``stat``, so the sampler takes little CPU from the run it measures.
-    """
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * PAGE
-            for task in os.scandir(f"/proc/{pid}/task"):
-                with open(f"{task.path}/children", "rb") as f:
-                    todo.extend(int(child) for child in f.read().split())
-        except (OSError, IndexError, ValueError):  # the process ended meanwhile
-            pass
-    return total
-
-
-def measure(
-    command: Sequence[str | Path],
-    cwd: Path,
-    log: Path,
-    timeout: float = DEFAULT_TIMEOUT,
-    max_memory: int = int(DEFAULT_MAX_MEMORY * (1 << 30)),
-) -> Run:
-    """Wall time and peak tree memory of one run; the process's output goes to ``log``.
-
-    A sampler thread polls /proc while the main thread blocks in ``wait4``, so the time is not
-    rounded up to the polling interval. (``ru_maxrss`` is no help: a child started by vfork + exec
-    inherits the benchmark's own high-water mark.) The run is a session of its own: past
-    ``timeout`` seconds or ``max_memory`` bytes the sampler kills its whole process group.
-    """
-    os.sync()  # the previous run's dirty pages must not be written back on this run's time
-    peak = 0
-    stopped = ""
-    done = threading.Event()
-    with open(log, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [str(c) for c in command],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
-
-        def sample() -> None:
-            nonlocal peak, stopped
-            while not done.is_set():
-                rss = _tree_rss(proc.pid)
-                peak = max(peak, rss)
-                elapsed = time.perf_counter() - start
-                if not stopped and (elapsed > timeout or rss > max_memory):
-                    stopped = (
-                        f"stopped after {elapsed:.0f} s"
-                        if elapsed > timeout
-                        else f"stopped at {rss / (1 << 30):.1f} GiB after {elapsed:.0f} s"
-                    )
-                    with contextlib.suppress(OSError):  # it ended meanwhile
-                        os.killpg(proc.pid, signal.SIGKILL)
-                done.wait(POLL_SECONDS)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        done.set()
-        sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if stopped:  # workers left in the group (the leader is gone) go too
-        with contextlib.suppress(OSError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    return Run(seconds, usage.ru_utime + usage.ru_stime, peak, proc.returncode, log, stopped)
 
 
 def count_lines(path: Path) -> int:
@@ -294,11 +201,6 @@ def count_lines(path: Path) -> int:
         while block := f.read(1 << 24):
             n += block.count(b"\n")
     return n
-
-
-def log_tail(path: Path, lines: int = 3) -> str:
-    text = path.read_text(errors="replace").strip().splitlines() if path.exists() else []
-    return " | ".join(line.strip() for line in text[-lines:]) or "no output"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,7 +507,7 @@ def run_size(
             out = output_path(folder, c)
             clear(c, out)
             print(f"  {rows:>9,} rows  {c.name:<34} run {i + 1}/{args.repeat} ...", end="", flush=True)
-            run = measure(c.command(folder, out), folder, out.with_suffix(".log"), **limits)
+            run = measure(c.command(folder, out), cwd=folder, log=out.with_suffix(".log"), **limits)
             if run.stopped:
                 result.failed = f"{run.stopped} ({run.peak / MIB:,.0f} MiB peak so far)"
                 stopped[c.name] = f"not run: {run.stopped} at {rows:,} rows"
@@ -641,7 +543,13 @@ def check_outputs(everyone: list[Contender], sources: Sequence[str]) -> str:
             continue
         out = output_path(folder, c)
         clear(c, out)
-        run = measure(c.command(folder, out), folder, out.with_suffix(".log"))
+        run = measure(
+            c.command(folder, out),
+            cwd=folder,
+            log=out.with_suffix(".log"),
+            timeout=DEFAULT_TIMEOUT,
+            max_memory=DEFAULT_MAX_MEMORY * (1 << 30),
+        )
         if run.returncode != 0 or not out.exists():
             problems.append(f"{c.name} failed: {run.stopped or log_tail(run.log)}")
             continue

@@ -27,18 +27,16 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 import warnings
 from pathlib import Path
+
+from proctree import log_tail, measure
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / ".work"
-POLL = 0.05
 SECRET = "benchmark-secret-0123456789abcdef"
 
 FLOOR = """
@@ -105,46 +103,13 @@ def make_corpus(files: int, seed: int = 42) -> Path:
     return out
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-        except OSError:
-            continue
-    return total
-
-
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     """Wall seconds and peak tree memory of ``cmd``."""
-    peak = 0
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
-            time.sleep(POLL)
-
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    _, err = proc.communicate()
-    seconds = time.perf_counter() - start
-    done.set()
-    t.join()
-    if proc.returncode not in (0, 1):  # 1: fairify listed the copies of the deliberately broken files
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return seconds, peak
+    log = WORK / "dicom-run.log"
+    r = measure(cmd, cwd=ROOT, log=log, env=env)
+    if r.returncode not in (0, 1):  # 1: fairify listed the copies of the deliberately broken files
+        raise SystemExit(f"{' '.join(cmd)} failed ({r.returncode}): {log_tail(log, 20)}")
+    return r.seconds, r.peak
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,31 +127,25 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("FAIRIFY_SECRET_FILE", None)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         out = Path(tmp) / "imaging.nq"
+
+        def convert(processes: int) -> list[str]:
+            return [
+                fairify,
+                "-q",
+                "convert",
+                "--dicom",
+                str(corpus),
+                "-o",
+                str(out),
+                "--processes",
+                str(processes),
+            ]
+
         contenders = {
             "pydicom dcmread, 1 process (floor)": [py, "-c", FLOOR, str(corpus), "1"],
             "pydicom dcmread, 2 processes (floor)": [py, "-c", FLOOR, str(corpus), "2"],
-            "fairify convert --dicom, 1 process": [
-                fairify,
-                "-q",
-                "convert",
-                "--dicom",
-                str(corpus),
-                "-o",
-                str(out),
-                "--processes",
-                "1",
-            ],
-            "fairify convert --dicom, 2 processes": [
-                fairify,
-                "-q",
-                "convert",
-                "--dicom",
-                str(corpus),
-                "-o",
-                str(out),
-                "--processes",
-                "2",
-            ],
+            "fairify convert --dicom, 1 process": convert(1),
+            "fairify convert --dicom, 2 processes": convert(2),
         }
         empty = Path(tmp) / "empty"
         empty.mkdir()

@@ -33,12 +33,12 @@ import platform
 import random
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from proctree import Run, log_tail, measure
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -47,8 +47,6 @@ SHAPES = ROOT / "shapes" / "hn_clinical.ttl"
 SEED = 42
 SIZES = (10_000, 100_000, 1_000_000)
 ENGINES = ("fairify", "pyshacl", "pyrudof")
-POLL_SECONDS = 0.05
-PAGE = os.sysconf("SC_PAGE_SIZE")
 GB = 1 << 30
 
 TARGET_VS_PYSHACL = 20.0  # fast engine at least this many times faster than pySHACL at 100k
@@ -219,30 +217,6 @@ def fairify_counts(report_json: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# Measuring a process tree from outside
-
-
-@dataclass
-class Run:
-    seconds: float
-    peak: int
-    returncode: int | None  # None: stopped at the timeout
-    log: Path
-
-
-def _tree_rss(root: int) -> int:
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * PAGE
-            for task in os.scandir(f"/proc/{pid}/task"):
-                with open(f"{task.path}/children", "rb") as f:
-                    todo.extend(int(child) for child in f.read().split())
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
 
 
 def warm(path: Path) -> None:
@@ -250,36 +224,6 @@ def warm(path: Path) -> None:
     with open(path, "rb") as f:
         while f.read(1 << 24):
             pass
-
-
-def measure(command: Sequence[str | Path], log: Path, timeout: float) -> Run:
-    """Wall time and peak tree memory of one run, stopped (killed) after ``timeout`` seconds."""
-    peak = 0
-    done = threading.Event()
-    with open(log, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [str(c) for c in command], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=out
-        )
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, _tree_rss(proc.pid))
-                done.wait(POLL_SECONDS)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        try:
-            code: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            code = None
-        seconds = time.perf_counter() - start
-        done.set()
-        sampler.join()
-    return Run(seconds, peak, code, log)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,12 +294,11 @@ def bench(
                 cmd = [sys.executable, Path(__file__), "--engine", engine, data, out]
             print(f"  {n:>9,} patients  {engine:<8} ...", end="", flush=True)
             warm(data)
-            row.run = measure(cmd, WORK / f"{engine}-{n}.log", timeout)
-            if row.run.returncode is None:
+            row.run = measure(cmd, cwd=ROOT, log=WORK / f"{engine}-{n}.log", timeout=timeout)
+            if row.run.stopped:
                 row.note = f"stopped after {timeout:.0f} s"
             elif not out.exists():
-                tail = row.run.log.read_text(errors="replace").strip().splitlines()[-1:]
-                row.note = f"failed (exit {row.run.returncode}): {' '.join(tail)[:200]}"
+                row.note = f"failed (exit {row.run.returncode}): {log_tail(row.run.log, 1)[:200]}"
             else:
                 row.counts = fairify_counts(out) if engine == "fairify" else json.loads(out.read_text())
             print(f" {row.run.seconds:.1f} s, {row.run.peak / GB:.2f} GB {row.note}", flush=True)
@@ -379,7 +322,7 @@ def markdown(rows: list[Row]) -> str:
         _, planted, _ = dataset(r.patients)
         want = expected(planted)
         if r.run is None or not r.counts:
-            time_s = f"{r.run.seconds:.0f} s+" if r.run and r.run.returncode is None else "—"
+            time_s = f"{r.run.seconds:.0f} s+" if r.run and r.run.stopped else "—"
             out.append(f"| {r.patients:,} | {r.triples:,} | {r.engine} | {time_s} | — | {r.note} | — |")
             continue
         what = f"{r.counts['violations']:,} ({want:,}){' ' + r.note if r.note else ''}"
@@ -396,7 +339,7 @@ def verdict(rows: list[Row]) -> list[str]:
     f100, p100 = by.get((100_000, "fairify")), by.get((100_000, "pyshacl"))
     if f100 and f100.run and p100 and p100.run:
         ratio = p100.run.seconds / f100.run.seconds
-        bound = "at least " if p100.run.returncode is None else ""
+        bound = "at least " if p100.run.stopped else ""
         ok = ratio >= TARGET_VS_PYSHACL
         lines.append(
             f"- 100k: fast engine {bound}{ratio:.0f}x faster than pySHACL (target {TARGET_VS_PYSHACL:.0f}x): {'met' if ok else 'NOT met'}"
