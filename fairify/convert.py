@@ -15,6 +15,7 @@ from fairify.pseudonym import load_secret
 
 if TYPE_CHECKING:
     from fairify.engine.engine import IssueSummary
+    from fairify.engine.sinks import FileSink, StoreSink
     from fairify.validate import Report
 
 
@@ -38,6 +39,20 @@ def provenance_path(output: Path) -> Path:
     """``out/clinical.nq`` -> ``out/clinical.prov.nq``: the run record and row links beside the output."""
     name = output.name.split(".")[0] if "." in output.name else output.name
     return output.with_name(f"{name}.prov.nq")
+
+
+def open_sink(
+    output: str | Path | None, store: str | Path | None, name: str, provenance: bool
+) -> tuple[FileSink | StoreSink, Path | None]:
+    """The sink of a conversion, and the provenance side file beside an output file (None in a
+    store, where the row links travel with the data into the source ``name``'s graph)."""
+    from fairify.engine.sinks import FileSink, StoreSink, output_format
+
+    if output is None:
+        return StoreSink(Path(store), name), None  # type: ignore[arg-type]
+    out_path = Path(output)
+    output_format(out_path)
+    return FileSink(out_path), (provenance_path(out_path) if provenance else None)
 
 
 def convert(
@@ -64,9 +79,10 @@ def convert(
     With ``validate`` (SHACL shapes), the output is validated before it is committed: a Violation
     raises ``fairify.validate.NotConforming`` and nothing is written or loaded.
     """
-    # Imported here, not at the top: ``provenance_path`` is imported by the DICOM conversion too.
+    # Imported here, not at the top: the DICOM conversion imports this module (``open_sink``) too.
     from fairify.engine.engine import Engine, Options
-    from fairify.engine.sinks import FileSink, StoreSink, output_format
+    from fairify.engine.sinks import FileSink, StoreSink
+    from fairify.store import source_name
 
     if (output is None) == (store is None):
         raise UsageError("give exactly one of an output file (-o) or a store (--store)")
@@ -87,17 +103,9 @@ def convert(
     )
     engine = Engine(m, options, progress=progress)
     out_path = Path(output) if output is not None else None
-    if out_path is not None:
-        output_format(out_path)
-        sink: FileSink | StoreSink = FileSink(out_path)
-        prov_path = provenance_path(out_path) if provenance else None
-    else:
-        from fairify.store import source_name
-
-        # One named graph per mapping (or ``name``), e.g. .../graph/hn_clinical, replaced as a whole
-        # on reconversion.
-        sink = StoreSink(Path(store), name or source_name(m.path or "converted"))  # type: ignore[arg-type]
-        prov_path = None
+    # In a store: one named graph per mapping (or ``name``), e.g. .../graph/hn_clinical, replaced as
+    # a whole on reconversion.
+    sink, prov_path = open_sink(output, store, name or source_name(m.path or "converted"), provenance)
     prov_sink: Any = None
     if provenance:
         prov_sink = FileSink(prov_path, "nq") if prov_path else sink.provenance()  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from fairify.dicom.deid import Policy, Profile
 from fairify.dicom.dictionary import ID_BASE
 from fairify.dicom.graph import Batch, Context, HeaderGraph
 from fairify.dicom.walk import FileProblem, Skip, count_files, iter_files, read_header
-from fairify.engine.sinks import FileSink, StoreSink, output_format
+from fairify.engine.sinks import FileSink, StoreSink
 from fairify.errors import SourceError, UsageError
 from fairify.provenance import RunRecord, now
 from fairify.pseudonym import HOW_TO, load_secret, pseudonym
@@ -180,7 +180,7 @@ def convert_dicom(
     name, which may hold a patient identifier): a re-run replaces that graph as a whole. The files' provenance links go into it; the run record
     into the store's provenance graph, with the load.
     """
-    from fairify.convert import provenance_path
+    from fairify.convert import open_sink
     from fairify.dicom.graph import PROV_END
 
     if (output is None) == (store is None):
@@ -198,13 +198,7 @@ def convert_dicom(
     processes = max(1, processes if processes is not None else (os.cpu_count() or 1))
     base = root if root.is_dir() else root.parent
     out_path = Path(output) if output is not None else None
-    if out_path is not None:
-        output_format(out_path)
-        sink: FileSink | StoreSink = FileSink(out_path)
-        prov_path = provenance_path(out_path) if provenance else None
-    else:
-        sink = StoreSink(Path(store), name or DEFAULT_SOURCE)  # type: ignore[arg-type]
-        prov_path = None
+    sink, prov_path = open_sink(output, store, name or DEFAULT_SOURCE, provenance)
     # A file of provenance beside the output; in a store, the files' links go into the source's
     # graph (replaced with it) and the run record into the provenance graph, with the load.
     prov_file = FileSink(prov_path, "nq") if provenance and prov_path else None
