@@ -12,10 +12,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rdflib import Graph, URIRef
 
 FAIRIFY = "https://w3id.org/fairify/ns#"
 PROVENANCE_GRAPH = "https://w3id.org/fairify/graph/provenance"
@@ -38,12 +34,6 @@ def sha256_file(path: Path, block: int = 1 << 20) -> str:
 def _file_iri(path: str | Path) -> str:
     s = str(path)
     return s if "://" in s else Path(s).resolve().as_uri()
-
-
-def file_iri(path: str | Path) -> URIRef:
-    from rdflib import URIRef
-
-    return URIRef(_file_iri(path))
 
 
 # A statement of the record: (subject IRI, predicate IRI, object), the object an IRI (str) or a
@@ -115,18 +105,6 @@ class RunRecord:
     def used(self) -> list[str]:
         """The IRIs of the sources the run read (what a store records a conversion's load used)."""
         return [_file_iri(loc) for loc in self.sources]
-
-    def graph(self, g: Graph | None = None) -> Graph:
-        """The record as an rdflib Graph (rdflib is imported only here)."""
-        from rdflib import Graph, Literal, URIRef
-
-        g = Graph() if g is None else g
-        g.bind("prov", _PROV)
-        g.bind("fairify", FAIRIFY)
-        for s, p, o in self.statements():
-            obj = URIRef(o) if isinstance(o, str) else Literal(o[0], datatype=o[1] and URIRef(o[1]))
-            g.add((URIRef(s), URIRef(p), obj))
-        return g
 
     def nquads(self) -> bytes:
         """The record in the provenance named graph, as N-Quads."""
