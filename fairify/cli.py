@@ -43,7 +43,9 @@ out = Console(highlight=False, soft_wrap=True)
 
 class _State:
     quiet = False
-    # The command allows ending the process without interpreter teardown (see _exit_now).
+    # Run from the command line by ``main`` (not through CliRunner or ``main([...])``), and the
+    # command allows ending the process without interpreter teardown (see _exit_now).
+    console = False
     fast_exit = False
 
 
@@ -453,7 +455,7 @@ def validate(
 
     # A file is checked in an in-memory copy: from the command line the process then ends without
     # freeing it (~8 s at 14M triples); no on-disk store is open, the report is written atomically.
-    fast.keep_stores = _State.fast_exit = store is None
+    fast.keep_stores = _State.fast_exit = store is None and _State.console
     try:
         report = run(data, shapes, store=store, engine=engine, inference=inference)
     except FairifyError as exc:
@@ -835,7 +837,7 @@ def main(argv: list[str] | None = None) -> None:
     From the command line (``argv`` None), a conversion that wrote files ends without interpreter
     teardown (see ``_exit_now``); called with ``argv`` (tests, scripts) it always raises SystemExit.
     """
-    _State.fast_exit = False
+    _State.console, _State.fast_exit = argv is None, False
     try:
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:
@@ -855,7 +857,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"error: {type(exc).__name__}: {exc} (set FAIRIFY_DEBUG=1 for the traceback)", markup=False
             )
             code = EXIT_FAILURE
-    if argv is None and _State.fast_exit:
+    if _State.console and _State.fast_exit:
         _exit_now(code or EXIT_OK)
     sys.exit(code or EXIT_OK)
 
