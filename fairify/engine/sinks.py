@@ -57,6 +57,16 @@ def write_lines(f: BinaryIO | AtomicFile, lines: pa.Array) -> int:
 WRITE_BEHIND_BYTES = 64 << 20
 
 
+def _file_mode(path: Path) -> int:
+    """The mode a replaced file keeps, or what ``open`` would give a new one (0666 less the umask)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 class AtomicFile:
     """A file that appears under its name only when ``commit`` is called.
 
@@ -70,6 +80,7 @@ class AtomicFile:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.fchmod(fd, _file_mode(path))  # mkstemp's 0600 would otherwise become the output's mode
         self.tmp = Path(tmp)
         self.file: BinaryIO = os.fdopen(fd, "wb", buffering=1 << 20)
         self._write_behind = write_behind and hasattr(os, "posix_fadvise")
